@@ -1,6 +1,43 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { startServer, startupBanner } from '../app/serve.ts';
+import { loadConfig } from '../config.ts';
+import { registerAdminCommands } from './admin.ts';
 
 const program = new Command();
-program.name('latchkey').description('Latchkey: self-hostable, Seam-compatible access codes for smart locks');
-await program.parseAsync(process.argv);
+program
+  .name('latchkey')
+  .description('Latchkey: self-hostable, Seam-compatible access codes for smart locks')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the API server (embedded SQLite unless DATABASE_URL says otherwise)')
+  .option('--port <port>', 'port (env PORT, default 3000)')
+  .option('--host <host>', 'host (env HOST, default 127.0.0.1)')
+  .option('--database-url <url>', 'sqlite:<path>, sqlite::memory: or postgres://… (env DATABASE_URL)')
+  .action(async (opts) => {
+    const config = loadConfig({
+      ...process.env,
+      ...(opts.port ? { PORT: opts.port } : {}),
+      ...(opts.host ? { HOST: opts.host } : {}),
+      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
+    });
+    const server = await startServer(config);
+    console.log(startupBanner(server));
+    const shutdown = async () => {
+      await server.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`latchkey: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,167 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { hashApiKey } from '../app/api-keys.ts';
+import type { WorkspaceRecord } from '../domain/records.ts';
+import { workspaceNow } from '../domain/time.ts';
+import type { Store } from '../store/index.ts';
+import { InvalidCursorError } from '../store/list-options.ts';
+import { findWorkspaceByKeyHash } from '../store/repos/workspaces.ts';
+import { coerceQuery } from './coerce.ts';
+import { ApiError, type ErrorBody, invalidInput } from './errors.ts';
+import { buildOpenApiDocument, registerDocs } from './openapi.ts';
+import { parseQuery } from './query.ts';
+import type { RouteDefinition } from './route.ts';
+import { routes as allRoutes } from './routes/index.ts';
+
+export interface AppOptions {
+  store: Store;
+  logger: Logger;
+  /** Real time; tests may pin it. Workspaces see it moved by their sandbox offset. */
+  realNow?: () => number;
+  bodyLimitBytes?: number;
+  routes?: readonly RouteDefinition[];
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { store, logger } = options;
+  const realNow = options.realNow ?? Date.now;
+  const routes = options.routes ?? allRoutes;
+
+  const app = Fastify({
+    logger: false,
+    genReqId: () => randomUUID(),
+    bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
+  });
+  // The seed's cURL examples send GET with a JSON body: let Fastify parse bodies on GET too.
+  app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
+  // An empty body with a JSON content type (DELETE from some clients) means "no parameters", not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, 'invalid_input', 'The request body is not valid JSON.'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('seam-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // One line per request. The query string is left out: it can carry PINs (access_codes/get?code=).
+    logger.info(
+      {
+        req_id: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(reply, toApiError(error, request, logger)));
+  const knownPaths = new Set(routes.map((r) => r.path));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const error = knownPaths.has(path.replace(/\/$/, ''))
+      ? new ApiError(405, 'method_not_allowed', `${request.method} is not allowed on ${path}.`)
+      : new ApiError(404, 'route_not_found', `No route ${path}.`);
+    return sendError(reply, error);
+  });
+
+  app.get('/health', async () => ({ ok: true }));
+
+  const document = buildOpenApiDocument(routes);
+  app.get('/openapi.json', async () => document);
+  await registerDocs(app, document);
+
+  for (const route of routes) {
+    app.route({
+      method: [...route.methods],
+      url: route.path,
+      handler: async (request, reply) => {
+        const workspace = await authenticate(store, request);
+        if (route.sandboxOnly && !workspace.is_sandbox) {
+          throw new ApiError(400, 'workspace_not_sandbox', `${route.path} works only in sandbox workspaces.`);
+        }
+        const input = parseInput(route, request);
+        const host = request.headers.host ?? 'localhost';
+        const result = await route.handler(
+          {
+            store,
+            workspace,
+            now: workspaceNow(realNow(), workspace),
+            requestId: request.id,
+            routeUrl: `${request.protocol}://${host}${route.path}`,
+            log: logger,
+          },
+          input,
+        );
+        return reply.send({ ...result, ok: true });
+      },
+    });
+  }
+  return app;
+}
+
+async function authenticate(store: Store, request: FastifyRequest): Promise<WorkspaceRecord> {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (!match?.[1]) {
+    throw new ApiError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer seam_…".');
+  }
+  const workspace = await findWorkspaceByKeyHash(store.db, hashApiKey(match[1]));
+  if (!workspace) throw new ApiError(401, 'unauthorized', 'The API key is not valid (unknown or revoked).');
+  return workspace;
+}
+
+/** Query parameters (coerced to the schema's types) merged with the JSON body, then validated. */
+function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
+  const body = request.body;
+  if (body !== undefined && body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+    throw invalidInput('The request body must be a JSON object.');
+  }
+  const query = coerceQuery(route.input, request.query ?? {}) as Record<string, unknown>;
+  const merged = { ...query, ...(body as Record<string, unknown> | undefined) };
+  const parsed = route.input.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues;
+  const describe = (i: z.core.$ZodIssue) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message);
+  const message =
+    issues.length === 1 && issues[0]
+      ? describe(issues[0])
+      : `${issues.length} Input Errors: ${issues.map(describe).join(', ')}`;
+  throw invalidInput(message, z.formatError(parsed.error));
+}
+
+function toApiError(error: unknown, request: FastifyRequest, logger: Logger): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof InvalidCursorError) return invalidInput(error.message);
+  const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'payload_too_large', 'The request body is larger than the server accepts.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'unsupported_media_type', 'Send the request body as application/json.');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return invalidInput(fastifyError.message ?? 'Malformed request body.');
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new ApiError(fastifyError.statusCode, 'invalid_input', fastifyError.message ?? 'Bad request.');
+  }
+  logger.error({ err: error, req_id: request.id }, 'unhandled error');
+  return new ApiError(500, 'internal_server_error', 'Internal server error.');
+}
+
+function sendError(reply: FastifyReply, error: ApiError) {
+  const body: { error: ErrorBody; ok: false } = { error: error.toBody(), ok: false };
+  return reply.status(error.statusCode).type('application/json').send(body);
+}

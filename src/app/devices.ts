@@ -1,0 +1,34 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { DeviceRecord } from '../domain/records.ts';
+import type { Db } from '../store/index.ts';
+import { insertDevice } from '../store/repos/devices.ts';
+
+export interface NewVirtualLock {
+  workspace_id: string;
+  connected_account_id: string;
+  name: string;
+  has_bridge: boolean;
+  time_zone?: string | null | undefined;
+  now: number;
+}
+
+/** Adds a virtual igloohome lock (the sandbox's stand-in for a paired real one). */
+export async function createVirtualLock(db: Db, input: NewVirtualLock): Promise<DeviceRecord> {
+  const device: DeviceRecord = {
+    device_id: randomUUID(),
+    workspace_id: input.workspace_id,
+    connected_account_id: input.connected_account_id,
+    device_type: 'igloohome_lock',
+    name: input.name,
+    model_name: input.has_bridge ? 'igloohome Smart Deadbolt 02 with Bridge' : 'igloohome Smart Deadbolt 02',
+    has_bridge: input.has_bridge,
+    bridge_online: input.has_bridge,
+    time_zone: input.time_zone ?? null,
+    // igloohome device ids are numeric strings (e.g. "545636388").
+    provider_device_id: String(randomInt(100_000_000, 1_000_000_000)),
+    custom_metadata: {},
+    created_at: input.now,
+  };
+  await insertDevice(db, device);
+  return device;
+}

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { issueApiKey } from '../app/api-keys.ts';
+import { createWorkspace } from '../app/workspaces.ts';
+import { DEFAULT_DATABASE_URL } from '../config.ts';
+import { openStore, type Store } from '../store/index.ts';
+import { listApiKeys, revokeApiKey } from '../store/repos/api-keys.ts';
+import { getWorkspace, listWorkspaces } from '../store/repos/workspaces.ts';
+import { printResult } from './output.ts';
+
+// Administration straight on the database (no API key exists yet when you need these).
+
+async function withStore<T>(databaseUrl: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(databaseUrl);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function requireWorkspace(store: Store, workspaceId: string) {
+  const workspace = await getWorkspace(store.db, workspaceId);
+  if (!workspace) throw new Error(`no workspace ${workspaceId}`);
+  return workspace;
+}
+
+const dbOption = ['--database-url <url>', 'database (env DATABASE_URL)'] as const;
+const dbUrl = (opts: { databaseUrl?: string }) => opts.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+
+export function registerAdminCommands(program: Command): void {
+  const workspace = program.command('workspace').description('manage workspaces');
+  workspace
+    .command('create')
+    .description('create a workspace with an API key (a sandbox one also gets two virtual locks)')
+    .requiredOption('--name <name>', 'workspace name')
+    .option('--sandbox', 'sandbox workspace (virtual locks, time travel)', false)
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const created = await withStore(dbUrl(opts), (store) =>
+        createWorkspace(store, { name: opts.name, is_sandbox: opts.sandbox, now: Date.now() }),
+      );
+      printResult(opts, {
+        workspace_id: created.workspace.workspace_id,
+        name: created.workspace.name,
+        is_sandbox: created.workspace.is_sandbox,
+        api_key: created.api_key,
+        devices: created.devices.map((d) => ({ device_id: d.device_id, name: d.name })),
+      });
+    });
+  workspace
+    .command('list')
+    .description('list workspaces')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const rows = await withStore(dbUrl(opts), (store) => listWorkspaces(store.db));
+      printResult(
+        opts,
+        rows.map((w) => ({ workspace_id: w.workspace_id, name: w.name, is_sandbox: w.is_sandbox })),
+      );
+    });
+
+  const key = program.command('key').description('manage API keys');
+  key
+    .command('create')
+    .description('create an API key for a workspace (printed once)')
+    .requiredOption('--workspace-id <id>', 'workspace')
+    .option('--name <name>', 'a label for the key', 'cli')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const issued = await withStore(dbUrl(opts), async (store) => {
+        await requireWorkspace(store, opts.workspaceId);
+        return issueApiKey(store.db, opts.workspaceId, { name: opts.name, now: Date.now() });
+      });
+      printResult(opts, issued);
+    });
+  key
+    .command('list')
+    .description('list the API keys of a workspace (prefixes only)')
+    .requiredOption('--workspace-id <id>', 'workspace')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const keys = await withStore(dbUrl(opts), async (store) => {
+        await requireWorkspace(store, opts.workspaceId);
+        return listApiKeys(store.db, opts.workspaceId);
+      });
+      printResult(
+        opts,
+        keys.map((k) => ({
+          api_key_id: k.api_key_id,
+          name: k.name,
+          prefix: `${k.key_prefix}…`,
+          created_at: new Date(k.created_at).toISOString(),
+          revoked_at: k.revoked_at === null ? null : new Date(k.revoked_at).toISOString(),
+        })),
+      );
+    });
+  key
+    .command('revoke')
+    .description('revoke an API key; it fails at once')
+    .requiredOption('--workspace-id <id>', 'workspace')
+    .requiredOption('--api-key-id <id>', 'key to revoke')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const revoked = await withStore(dbUrl(opts), (store) =>
+        revokeApiKey(store.db, opts.workspaceId, opts.apiKeyId, Date.now()),
+      );
+      if (!revoked) throw new Error(`no live API key ${opts.apiKeyId} in workspace ${opts.workspaceId}`);
+      printResult(opts, { api_key_id: opts.apiKeyId, revoked: true });
+    });
+}

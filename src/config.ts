@@ -1,0 +1,23 @@
+// Configuration from the environment (contract §2). Read once at start-up; nothing else reads process.env.
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  bootstrapApiKey: string | undefined;
+  logLevel: string;
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/latchkey.sqlite';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    bootstrapApiKey: env.LATCHKEY_BOOTSTRAP_API_KEY || undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { Store } from '../store/index.ts';
+import {
+  claimDueJobs,
+  completeJob,
+  failJob,
+  type JobRecord,
+  workspaceClockOffset,
+} from '../store/repos/jobs.ts';
+
+export interface JobContext {
+  store: Store;
+  /** The job's workspace clock at the moment it runs. */
+  now: number;
+}
+
+export type JobHandler = (job: JobRecord, ctx: JobContext) => Promise<void>;
+
+export interface JobRunnerOptions {
+  store: Store;
+  handlers: Record<string, JobHandler>;
+  logger: Logger;
+  /** Real-time source; tests may pin it. */
+  realNow?: () => number;
+  pollMs?: number;
+  /** How long a claimed job stays ours before another process may take it over. */
+  leaseMs?: number;
+  batchSize?: number;
+  maxAttempts?: number;
+}
+
+/** Retry delay after the n-th failed attempt: 1 s doubling, at most an hour. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(1000 * 2 ** (attempts - 1), 3_600_000);
+}
+
+/**
+ * Runs durable jobs from the `jobs` table. Each pass claims due jobs (see `claimDueJobs`), runs their
+ * handlers one by one in due order, and records the outcome. A job whose handler throws is retried with
+ * backoff; an unknown kind or too many attempts marks it failed. Nothing is kept in memory between
+ * passes: a restarted process picks up exactly where the table says.
+ */
+export class JobRunner {
+  private readonly opts: Required<Omit<JobRunnerOptions, 'handlers' | 'store' | 'logger'>> & JobRunnerOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private pass: Promise<number> | null = null;
+  private stopped = false;
+
+  constructor(options: JobRunnerOptions) {
+    this.opts = {
+      realNow: Date.now,
+      pollMs: 250,
+      leaseMs: 60_000,
+      batchSize: 50,
+      maxAttempts: 10,
+      ...options,
+    };
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        await this.runDue();
+      } catch (error) {
+        this.opts.logger.error({ err: error }, 'job pass failed');
+      }
+      if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.pass?.catch(() => undefined);
+  }
+
+  /** Runs every job due now, pass after pass, until none is left; returns how many ran. */
+  async runDue(): Promise<number> {
+    // One pass at a time per process; a caller arriving mid-pass waits for it and then runs its own.
+    while (this.pass) await this.pass.catch(() => undefined);
+    this.pass = this.drain();
+    try {
+      return await this.pass;
+    } finally {
+      this.pass = null;
+    }
+  }
+
+  private async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { store, realNow, leaseMs, batchSize } = this.opts;
+      const jobs = await claimDueJobs(store.db, store.dialect, realNow(), leaseMs, batchSize);
+      if (jobs.length === 0) return total;
+      for (const job of jobs) await this.runOne(job);
+      total += jobs.length;
+    }
+  }
+
+  private async runOne(job: JobRecord): Promise<void> {
+    const { store, handlers, logger, realNow, maxAttempts } = this.opts;
+    const handler = handlers[job.kind];
+    const offset = await workspaceClockOffset(store.db, job.workspace_id);
+    if (!handler) {
+      await failJob(store.db, job.job_id, `no handler for job kind ${job.kind}`, null);
+      logger.error({ job_id: job.job_id, kind: job.kind }, 'job failed: unknown kind');
+      return;
+    }
+    try {
+      await handler(job, { store, now: realNow() + offset });
+      await completeJob(store.db, job.job_id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const retryAt = job.attempts >= maxAttempts ? null : realNow() + offset + retryDelayMs(job.attempts);
+      await failJob(store.db, job.job_id, message, retryAt);
+      logger.warn({ job_id: job.job_id, kind: job.kind, attempts: job.attempts, err: message }, 'job failed');
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { ConnectedAccountRecord } from '../../domain/records.ts';
+import type { Db } from '../index.ts';
+import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
+import { afterCursor, type Page, toPage } from '../pagination.ts';
+import type { ConnectedAccountTable } from '../schema.ts';
+
+function toRecord(r: ConnectedAccountTable): ConnectedAccountRecord {
+  return { ...r, custom_metadata: JSON.parse(r.custom_metadata) };
+}
+
+export async function insertConnectedAccount(db: Db, a: ConnectedAccountRecord): Promise<void> {
+  await db
+    .insertInto('connected_accounts')
+    .values({ ...a, custom_metadata: JSON.stringify(a.custom_metadata) })
+    .execute();
+}
+
+export async function getConnectedAccount(
+  db: Db,
+  workspaceId: string,
+  connectedAccountId: string,
+): Promise<ConnectedAccountRecord | null> {
+  const row = await db
+    .selectFrom('connected_accounts')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('connected_account_id', '=', connectedAccountId)
+    .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+export async function listConnectedAccounts(
+  db: Db,
+  workspaceId: string,
+  options: ListOptions,
+): Promise<Page<ConnectedAccountRecord>> {
+  const cursor = decodeCursorOrThrow(options.pageCursor);
+  let q = db.selectFrom('connected_accounts').selectAll().where('workspace_id', '=', workspaceId);
+  if (cursor) q = q.where(afterCursor('connected_account_id', cursor));
+  const rows = await q
+    .orderBy('created_at')
+    .orderBy('connected_account_id')
+    .limit(options.limit + 1)
+    .execute();
+  return toPage(
+    rows,
+    options.limit,
+    (r) => ({ created_at: r.created_at, id: r.connected_account_id }),
+    toRecord,
+  );
+}

@@ -1,0 +1,96 @@
+// Row types of every table, as Kysely sees them. Instants are integer milliseconds since the Unix epoch
+// (bigint in Postgres, integer in SQLite), booleans are 0/1 integers and structured values are JSON text:
+// the same representation on both dialects, so one migration set and one query set serve both.
+import type { Generated } from 'kysely';
+
+export interface WorkspaceTable {
+  workspace_id: string;
+  name: string;
+  company_name: string;
+  is_sandbox: number;
+  /** Sandbox time travel: milliseconds added to the real clock for this workspace. */
+  clock_offset_ms: number;
+  created_at: number;
+}
+
+export interface ApiKeyTable {
+  api_key_id: string;
+  workspace_id: string;
+  name: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  key_hash: string;
+  /** First characters of the key, shown in listings so a user can tell keys apart. */
+  key_prefix: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ConnectedAccountTable {
+  connected_account_id: string;
+  workspace_id: string;
+  account_type: string;
+  display_name: string;
+  custom_metadata: string;
+  created_at: number;
+}
+
+export interface DeviceTable {
+  device_id: string;
+  workspace_id: string;
+  connected_account_id: string;
+  device_type: string;
+  name: string;
+  model_name: string;
+  has_bridge: number;
+  /** Bridge connectivity (meaningful only with a bridge). */
+  bridge_online: number;
+  time_zone: string | null;
+  /** igloohome's own device id (what the iglooaccess API calls deviceId). */
+  provider_device_id: string;
+  custom_metadata: string;
+  created_at: number;
+}
+
+export interface ActionAttemptTable {
+  action_attempt_id: string;
+  workspace_id: string;
+  device_id: string | null;
+  action_type: string;
+  status: 'pending' | 'success' | 'error';
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface JobTable {
+  job_id: string;
+  workspace_id: string | null;
+  kind: string;
+  payload: string;
+  /** Due time on the workspace's clock (real time + clock_offset_ms). */
+  run_at: number;
+  status: JobStatus;
+  attempts: Generated<number>;
+  /** A running job whose lease passed (its process died) is claimed again. */
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  meta: MetaTable;
+  workspaces: WorkspaceTable;
+  api_keys: ApiKeyTable;
+  connected_accounts: ConnectedAccountTable;
+  devices: DeviceTable;
+  action_attempts: ActionAttemptTable;
+  jobs: JobTable;
+}
