@@ -12,7 +12,8 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/latchkey.sqlite';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be 0–65535, got ${env.PORT}`);
   return {
     host: env.HOST ?? '127.0.0.1',
     port,

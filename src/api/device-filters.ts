@@ -21,7 +21,9 @@ type FilterInput = z.output<z.ZodObject<typeof deviceFilterFields>>;
 
 export function toDeviceFilters(input: FilterInput): DeviceFilters {
   const merge = (one: string | undefined, many: string[] | undefined) =>
-    one === undefined && many === undefined ? undefined : [...(one === undefined ? [] : [one]), ...(many ?? [])];
+    one === undefined && many === undefined
+      ? undefined
+      : [...(one === undefined ? [] : [one]), ...(many ?? [])];
   return {
     device_ids: input.device_ids,
     connected_account_ids: merge(input.connected_account_id, input.connected_account_ids),

@@ -16,7 +16,11 @@ export async function findDevice(
       ? await getDevice(ctx.store.db, ctx.workspace.workspace_id, input.device_id)
       : await getDeviceByName(ctx.store.db, ctx.workspace.workspace_id, input.name ?? '');
   if (!device) {
-    throw notFound('device', 'Device not found.', input.device_id ? { device_id: input.device_id } : undefined);
+    throw notFound(
+      'device',
+      'Device not found.',
+      input.device_id ? { device_id: input.device_id } : undefined,
+    );
   }
   return device;
 }

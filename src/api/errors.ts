@@ -29,5 +29,10 @@ export function notFound(thing: string, message: string, data?: unknown): ApiErr
 }
 
 export function invalidInput(message: string, validation_errors?: unknown): ApiError {
-  return new ApiError(400, 'invalid_input', message, validation_errors === undefined ? {} : { validation_errors });
+  return new ApiError(
+    400,
+    'invalid_input',
+    message,
+    validation_errors === undefined ? {} : { validation_errors },
+  );
 }

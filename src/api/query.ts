@@ -28,7 +28,8 @@ export function parseQuery(raw: string): QueryObject {
     }
     const leaf = path[path.length - 1] as string;
     const existing = node[leaf];
-    if (existing === undefined || (typeof existing === 'object' && !Array.isArray(existing))) node[leaf] = value;
+    if (existing === undefined || (typeof existing === 'object' && !Array.isArray(existing)))
+      node[leaf] = value;
     else if (Array.isArray(existing)) existing.push(value);
     else node[leaf] = [existing, value];
   }

@@ -9,7 +9,11 @@ export const limit = (defaultValue: number) =>
   z.number().int().min(1).max(100_000).default(defaultValue).describe('Maximum number of records to return.');
 
 export const pageCursor = () =>
-  z.string().nullable().optional().describe('`next_page_cursor` of the previous page, to fetch the next one.');
+  z
+    .string()
+    .nullable()
+    .optional()
+    .describe('`next_page_cursor` of the previous page, to fetch the next one.');
 
 export const customMetadata = () => z.record(z.string(), z.union([z.string(), z.boolean()]));
 

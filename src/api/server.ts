@@ -49,6 +49,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  // Old SDKs (1.x) POST parameterless reads with an empty form-encoded body; treat forms like query strings.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, parseQuery(String(body))),
+  );
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('seam-request-id', request.id);
   });
@@ -129,7 +134,9 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
     throw invalidInput('The request body must be a JSON object.');
   }
   const query = coerceQuery(route.input, request.query ?? {}) as Record<string, unknown>;
-  const merged = { ...query, ...(body as Record<string, unknown> | undefined) };
+  const isForm = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
+  const fields = (isForm ? coerceQuery(route.input, body) : body) as Record<string, unknown> | undefined;
+  const merged = { ...query, ...fields };
   const parsed = route.input.safeParse(merged);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;

@@ -25,11 +25,16 @@ export async function bootstrap(
   });
   if ((await countWorkspaces(store.db)) > 0) return existing();
   if (options.bootstrapApiKey !== undefined && !isWellFormedApiKey(options.bootstrapApiKey)) {
-    throw new Error('LATCHKEY_BOOTSTRAP_API_KEY must look like seam_<16 or more letters, digits or underscores>');
+    throw new Error(
+      'LATCHKEY_BOOTSTRAP_API_KEY must look like seam_<16 or more letters, digits or underscores>',
+    );
   }
   try {
     const seeded = await store.db.transaction().execute(async (tx) => {
-      await tx.insertInto('meta').values({ key: 'bootstrapped_at', value: String(options.now) }).execute();
+      await tx
+        .insertInto('meta')
+        .values({ key: 'bootstrapped_at', value: String(options.now) })
+        .execute();
       return createWorkspaceIn(tx, {
         name: 'Sandbox',
         is_sandbox: true,

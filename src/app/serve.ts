@@ -18,11 +18,17 @@ export interface RunningServer {
 
 export function createLogger(level: string): Logger {
   // Never log secrets: the Authorization header is redacted should a request object ever be logged.
-  return pino({ level, redact: ['req.headers.authorization', 'headers.authorization', '*.api_key', '*.pin'] });
+  return pino({
+    level,
+    redact: ['req.headers.authorization', 'headers.authorization', '*.api_key', '*.pin'],
+  });
 }
 
 /** Opens the database, seeds it on first start, serves the API and runs durable jobs. */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const store = await openStore(config.databaseUrl);
   try {
     const outcome = await bootstrap(store, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });

@@ -25,7 +25,8 @@ async function requireWorkspace(store: Store, workspaceId: string) {
 }
 
 const dbOption = ['--database-url <url>', 'database (env DATABASE_URL)'] as const;
-const dbUrl = (opts: { databaseUrl?: string }) => opts.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const dbUrl = (opts: { databaseUrl?: string }) =>
+  opts.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 
 export function registerAdminCommands(program: Command): void {
   const workspace = program.command('workspace').description('manage workspaces');

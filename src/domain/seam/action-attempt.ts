@@ -7,6 +7,7 @@ export function toSeamActionAttempt(a: ActionAttemptRecord) {
     action_type: a.action_type,
     status: a.status,
     result: a.status === 'success' ? (a.result ?? {}) : null,
-    error: a.status === 'error' ? (a.error ?? { type: 'uncategorized_error', message: 'Unknown error' }) : null,
+    error:
+      a.status === 'error' ? (a.error ?? { type: 'uncategorized_error', message: 'Unknown error' }) : null,
   };
 }

@@ -9,7 +9,12 @@ export const ONLINE_CODE_LENGTHS = [4, 5, 6];
 /** The algoPIN ranges, in the Seam `offline_time_frame_options` vocabulary. */
 export const OFFLINE_TIME_FRAME_OPTIONS = [
   { display_name: 'algoPIN hourly-bound', min_duration: 'PT1H', max_duration: 'PT672H' },
-  { display_name: 'algoPIN daily-bound', min_duration: 'P29D', max_duration: 'P367D', matching_start_end_time: true },
+  {
+    display_name: 'algoPIN daily-bound',
+    min_duration: 'P29D',
+    max_duration: 'P367D',
+    matching_start_end_time: true,
+  },
   { display_name: 'algoPIN one-time-use', min_duration: 'PT24H', max_duration: 'PT24H' },
 ] as const;
 

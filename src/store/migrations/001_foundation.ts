@@ -103,7 +103,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['jobs', 'action_attempts', 'devices', 'connected_accounts', 'api_keys', 'workspaces', 'meta']) {
+  for (const t of [
+    'jobs',
+    'action_attempts',
+    'devices',
+    'connected_accounts',
+    'api_keys',
+    'workspaces',
+    'meta',
+  ]) {
     await db.schema.dropTable(t).execute();
   }
 }

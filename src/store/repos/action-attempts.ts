@@ -82,5 +82,10 @@ export async function listActionAttempts(
     .orderBy('action_attempt_id')
     .limit(options.limit + 1)
     .execute();
-  return toPage(rows, options.limit, (r) => ({ created_at: r.created_at, id: r.action_attempt_id }), toRecord);
+  return toPage(
+    rows,
+    options.limit,
+    (r) => ({ created_at: r.created_at, id: r.action_attempt_id }),
+    toRecord,
+  );
 }

@@ -18,7 +18,12 @@ export async function listApiKeys(db: Db, workspaceId: string): Promise<ApiKeyRe
 }
 
 /** Returns false when no live key of that id exists in the workspace. */
-export async function revokeApiKey(db: Db, workspaceId: string, apiKeyId: string, now: number): Promise<boolean> {
+export async function revokeApiKey(
+  db: Db,
+  workspaceId: string,
+  apiKeyId: string,
+  now: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('api_keys')
     .set({ revoked_at: now })

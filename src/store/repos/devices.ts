@@ -37,7 +37,11 @@ export async function getDevice(db: Db, workspaceId: string, deviceId: string): 
   return row ? toRecord(row) : null;
 }
 
-export async function getDeviceByName(db: Db, workspaceId: string, name: string): Promise<DeviceRecord | null> {
+export async function getDeviceByName(
+  db: Db,
+  workspaceId: string,
+  name: string,
+): Promise<DeviceRecord | null> {
   const row = await db
     .selectFrom('devices')
     .selectAll()
@@ -78,7 +82,8 @@ export async function listDevices(
   }
   if (filters.device_types) q = q.where('device_type', 'in', nonEmpty(filters.device_types));
   // Every device this server manages is an igloohome lock.
-  if (filters.manufacturer !== undefined && filters.manufacturer !== 'igloohome') q = q.where((eb) => eb.lit(false));
+  if (filters.manufacturer !== undefined && filters.manufacturer !== 'igloohome')
+    q = q.where((eb) => eb.lit(false));
   if (filters.search) {
     const pattern = likePattern(filters.search);
     q = q.where((eb) =>

@@ -1,6 +1,6 @@
+import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { Db, Dialect } from '../index.ts';
-import type { Selectable } from 'kysely';
 import type { JobTable } from '../schema.ts';
 
 export interface JobRecord {
@@ -88,7 +88,11 @@ function toRecord(r: Selectable<JobTable>): JobRecord {
 }
 
 export async function completeJob(db: Db, jobId: string): Promise<void> {
-  await db.updateTable('jobs').set({ status: 'done', locked_until: null }).where('job_id', '=', jobId).execute();
+  await db
+    .updateTable('jobs')
+    .set({ status: 'done', locked_until: null })
+    .where('job_id', '=', jobId)
+    .execute();
 }
 
 /** Puts a failed job back in the queue at `retryAt` (workspace clock), or marks it failed for good. */

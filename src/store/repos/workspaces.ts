@@ -14,12 +14,21 @@ export async function insertWorkspace(db: Db, w: WorkspaceRecord): Promise<void>
 }
 
 export async function getWorkspace(db: Db, workspaceId: string): Promise<WorkspaceRecord | null> {
-  const row = await db.selectFrom('workspaces').selectAll().where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await db
+    .selectFrom('workspaces')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 
 export async function listWorkspaces(db: Db): Promise<WorkspaceRecord[]> {
-  const rows = await db.selectFrom('workspaces').selectAll().orderBy('created_at').orderBy('workspace_id').execute();
+  const rows = await db
+    .selectFrom('workspaces')
+    .selectAll()
+    .orderBy('created_at')
+    .orderBy('workspace_id')
+    .execute();
   return rows.map(toRecord);
 }
 

@@ -14,7 +14,9 @@ export default defineRoute({
   handler: async (ctx, input) => {
     const attempt = await getActionAttempt(ctx.store.db, ctx.workspace.workspace_id, input.action_attempt_id);
     if (!attempt) {
-      throw notFound('action_attempt', 'Action attempt not found.', { action_attempt_id: input.action_attempt_id });
+      throw notFound('action_attempt', 'Action attempt not found.', {
+        action_attempt_id: input.action_attempt_id,
+      });
     }
     return { action_attempt: toSeamActionAttempt(attempt) };
   },

@@ -16,6 +16,9 @@ export default defineRoute({
       limit: input.limit,
       pageCursor: input.page_cursor,
     });
-    return { connected_accounts: page.items.map(toSeamConnectedAccount), pagination: paginationOf(page, ctx) };
+    return {
+      connected_accounts: page.items.map(toSeamConnectedAccount),
+      pagination: paginationOf(page, ctx),
+    };
   },
 });
