@@ -58,12 +58,16 @@ for (const dialect of testDialects()) {
       });
 
       it('filters devices by capability, type, manufacturer, ids and search', async () => {
-        const online = await seam.devices.list({ include_if: ['can_program_online_access_codes'] });
+        const online = await seam.devices.list({
+          include_if: ['can_program_online_access_codes'],
+        } as sdkV2.DevicesListParameters);
         assert.deepEqual(
           online.map((d) => d.display_name),
           ['Back Door'],
         );
-        const offlineOnly = await seam.devices.list({ exclude_if: ['can_program_online_access_codes'] });
+        const offlineOnly = await seam.devices.list({
+          exclude_if: ['can_program_online_access_codes'],
+        } as sdkV2.DevicesListParameters);
         assert.deepEqual(
           offlineOnly.map((d) => d.display_name),
           ['Front Door'],

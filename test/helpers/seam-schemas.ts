@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 
 // Validates our objects against the official @seamapi/types 1.977.0 models, through the JSON schemas of its
 // OpenAPI document (its zod schemas need zod 3; we use zod 4). This is what typed SDKs deserialize.
@@ -14,7 +14,8 @@ const { default: openapi } = (await import(
 )) as { default: { components: { schemas: Record<string, object> } } };
 
 const ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
-addFormats(ajv);
+// ajv-formats is CommonJS: its function is the default export's `default`.
+addFormatsModule.default(ajv);
 for (const format of ['float', 'double', 'int32', 'int64']) ajv.addFormat(format, true);
 /**
  * OpenAPI 3.0 to the JSON Schema Ajv speaks: `exclusiveMinimum: true` beside `minimum` (draft 4) becomes
