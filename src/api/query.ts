@@ -7,10 +7,11 @@ export interface QueryObject {
   [key: string]: QueryValue;
 }
 
+// Skipped so a crafted query cannot reach Object.prototype through a plain object.
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function parseQuery(raw: string): QueryObject {
-  const out: QueryObject = Object.create(null);
+  const out: QueryObject = {};
   for (const [key, value] of new URLSearchParams(raw)) {
     if (key === '_strict') continue;
     const path = key.split('.');
@@ -19,7 +20,7 @@ export function parseQuery(raw: string): QueryObject {
     for (const part of path.slice(0, -1)) {
       const next = node[part];
       if (next === undefined || typeof next === 'string' || Array.isArray(next)) {
-        const child: QueryObject = Object.create(null);
+        const child: QueryObject = {};
         node[part] = child;
         node = child;
       } else {
