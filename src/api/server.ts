@@ -82,6 +82,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get('/health', async () => ({ ok: true }));
+  // The dashboard will live at /; until it does, / opens the interactive API docs.
+  app.get('/', async (_request, reply) => reply.redirect('/docs'));
 
   const document = buildOpenApiDocument(routes);
   app.get('/openapi.json', async () => document);

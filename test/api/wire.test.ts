@@ -27,12 +27,18 @@ for (const dialect of testDialects()) {
     });
 
     it('accepts GET with a query string: repeated keys are arrays, _strict is ignored, booleans and numbers coerced', async () => {
-      const both = await call(server, `/devices/list?device_ids=${frontId}&device_ids=${backId}&_strict=true`, {
-        method: 'GET',
-      });
+      const both = await call(
+        server,
+        `/devices/list?device_ids=${frontId}&device_ids=${backId}&_strict=true`,
+        {
+          method: 'GET',
+        },
+      );
       assert.equal(both.status, 200);
       assert.equal(both.json.devices.length, 2);
-      const one = await call(server, `/devices/list?device_ids=${backId}&limit=1&_strict=true`, { method: 'GET' });
+      const one = await call(server, `/devices/list?device_ids=${backId}&limit=1&_strict=true`, {
+        method: 'GET',
+      });
       assert.deepEqual(
         one.json.devices.map((d: { device_id: string }) => d.device_id),
         [backId],
@@ -62,10 +68,16 @@ for (const dialect of testDialects()) {
       const first = await call(server, '/devices/list?limit=1', { method: 'GET' });
       const { next_page_cursor, next_page_url } = first.json.pagination;
       assert.ok(next_page_cursor);
-      const byCursor = await call(server, '/devices/list', { body: { limit: 1, page_cursor: next_page_cursor } });
-      const byUrl = await call(server, `${new URL(next_page_url).pathname}${new URL(next_page_url).search}&limit=1`, {
-        method: 'GET',
+      const byCursor = await call(server, '/devices/list', {
+        body: { limit: 1, page_cursor: next_page_cursor },
       });
+      const byUrl = await call(
+        server,
+        `${new URL(next_page_url).pathname}${new URL(next_page_url).search}&limit=1`,
+        {
+          method: 'GET',
+        },
+      );
       assert.equal(byCursor.json.devices[0].device_id, backId);
       assert.equal(byUrl.json.devices[0].device_id, backId);
       assert.equal(byCursor.json.pagination.has_next_page, false);
@@ -88,7 +100,11 @@ for (const dialect of testDialects()) {
     });
 
     it('answers 401 unauthorized without a key, with a malformed header, or with an unknown key', async () => {
-      for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer seam_nope_0000000000000000' }]) {
+      for (const headers of [
+        {},
+        { authorization: 'Basic abc' },
+        { authorization: 'Bearer seam_nope_0000000000000000' },
+      ]) {
         const r = await call(server, '/devices/list', { key: null, headers });
         assert.equal(r.status, 401);
         assert.equal(r.json.ok, false);
@@ -184,7 +200,11 @@ for (const dialect of testDialects()) {
       });
       assert.equal(badZone.status, 400);
       assert.ok(badZone.json.error.validation_errors.time_zone);
-      assert.equal((await call(server, '/devices/list')).json.devices.length, before, 'nothing stored on error');
+      assert.equal(
+        (await call(server, '/devices/list')).json.devices.length,
+        before,
+        'nothing stored on error',
+      );
     });
 
     it('serves /health without auth, the OpenAPI document and the docs UI', async () => {
@@ -194,12 +214,21 @@ for (const dialect of testDialects()) {
       const doc = await call(server, '/openapi.json', { method: 'GET', key: null });
       assert.equal(doc.status, 200);
       assert.equal(doc.json.openapi, '3.0.3');
-      for (const path of ['/devices/list', '/devices/get', '/locks/get', '/workspaces/get', '/action_attempts/get']) {
+      for (const path of [
+        '/devices/list',
+        '/devices/get',
+        '/locks/get',
+        '/workspaces/get',
+        '/action_attempts/get',
+      ]) {
         assert.ok(doc.json.paths[path], `OpenAPI lists ${path}`);
       }
       const listParams = doc.json.paths['/devices/list'].get.parameters.map((p: { name: string }) => p.name);
       assert.ok(listParams.includes('include_if'));
       assert.ok(doc.json.paths['/devices/list'].post.requestBody);
+      const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+      assert.equal(root.status, 302);
+      assert.equal(root.headers.get('location'), '/docs');
       const ui = await fetch(`${server.url}/docs/`);
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);

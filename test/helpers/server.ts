@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { buildApp } from '../../src/api/server.ts';
@@ -49,7 +50,10 @@ export async function startTestServer(dialect: TestDialect): Promise<TestServer>
   };
 }
 
-/** Raw HTTP helper: returns status, headers and parsed JSON body. */
+/**
+ * Raw HTTP helper on node:http (fetch refuses GET with a body, which the seed's cURL examples send).
+ * Returns status, headers and the parsed JSON body.
+ */
 export async function call(
   server: Pick<TestServer, 'url' | 'apiKey'>,
   path: string,
@@ -69,8 +73,29 @@ export async function call(
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(`${server.url}${path}`, { method: init.method ?? 'POST', headers, body });
-  const text = await response.text();
+  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+  const { status, responseHeaders, text } = await new Promise<{
+    status: number;
+    responseHeaders: Headers;
+    text: string;
+  }>((resolve, reject) => {
+    const req = http.request(`${server.url}${path}`, { method: init.method ?? 'POST', headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve({
+          status: res.statusCode ?? 0,
+          responseHeaders: h,
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
   // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies ad hoc
   let json: any;
   try {
@@ -78,5 +103,5 @@ export async function call(
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, json, text };
+  return { status, headers: responseHeaders, json, text };
 }
