@@ -5,6 +5,9 @@ export interface Config {
   port: number;
   databaseUrl: string;
   bootstrapApiKey: string | undefined;
+  /** 64 hex digits; otherwise a key generated once into `dataDir/master.key`. */
+  masterKey: string | undefined;
+  dataDir: string;
   logLevel: string;
 }
 
@@ -19,6 +22,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     bootstrapApiKey: env.LATCHKEY_BOOTSTRAP_API_KEY || undefined,
+    masterKey: env.LATCHKEY_MASTER_KEY || undefined,
+    dataDir: env.LATCHKEY_DATA_DIR ?? './data',
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { Services } from '../app/services.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import type { Store } from '../store/index.ts';
 
@@ -11,6 +12,7 @@ export const WRITE_METHODS: readonly HttpMethod[] = ['POST'];
 
 /** What a route handler gets besides its validated input. */
 export interface RouteContext {
+  services: Services;
   store: Store;
   workspace: WorkspaceRecord;
   /** The workspace's clock (real time plus its sandbox offset), read once per request. */

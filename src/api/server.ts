@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { hashApiKey } from '../app/api-keys.ts';
+import type { Services } from '../app/services.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
 import type { Store } from '../store/index.ts';
@@ -16,17 +17,15 @@ import type { RouteDefinition } from './route.ts';
 import { routes as allRoutes } from './routes/index.ts';
 
 export interface AppOptions {
-  store: Store;
+  services: Services;
   logger: Logger;
-  /** Real time; tests may pin it. Workspaces see it moved by their sandbox offset. */
-  realNow?: () => number;
   bodyLimitBytes?: number;
   routes?: readonly RouteDefinition[];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { store, logger } = options;
-  const realNow = options.realNow ?? Date.now;
+  const { services, logger } = options;
+  const { store, realNow } = services;
   const routes = options.routes ?? allRoutes;
 
   const app = Fastify({
@@ -102,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         const host = request.headers.host ?? 'localhost';
         const result = await route.handler(
           {
+            services,
             store,
             workspace,
             now: workspaceNow(realNow(), workspace),

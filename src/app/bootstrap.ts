@@ -1,6 +1,6 @@
-import type { Store } from '../store/index.ts';
 import { countWorkspaces, findWorkspaceByKeyHash } from '../store/repos/workspaces.ts';
 import { hashApiKey, isWellFormedApiKey } from './api-keys.ts';
+import type { Services } from './services.ts';
 import { type CreatedWorkspace, createWorkspaceIn } from './workspaces.ts';
 
 export type BootstrapOutcome =
@@ -14,9 +14,10 @@ export type BootstrapOutcome =
  * "not created".
  */
 export async function bootstrap(
-  store: Store,
+  services: Pick<Services, 'store' | 'codes' | 'masterKey'>,
   options: { now: number; bootstrapApiKey?: string | undefined },
 ): Promise<BootstrapOutcome> {
+  const { store } = services;
   const existing = async (): Promise<BootstrapOutcome> => ({
     created: false,
     bootstrapKeyValid: options.bootstrapApiKey
@@ -35,7 +36,7 @@ export async function bootstrap(
         .insertInto('meta')
         .values({ key: 'bootstrapped_at', value: String(options.now) })
         .execute();
-      return createWorkspaceIn(tx, {
+      return createWorkspaceIn(services, tx, {
         name: 'Sandbox',
         is_sandbox: true,
         now: options.now,

@@ -2,6 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { DeviceRecord } from '../domain/records.ts';
 import type { Db } from '../store/index.ts';
 import { insertDevice } from '../store/repos/devices.ts';
+import type { Services } from './services.ts';
+import { installVirtualLock } from './virtual-locks.ts';
 
 export interface NewVirtualLock {
   workspace_id: string;
@@ -12,8 +14,15 @@ export interface NewVirtualLock {
   now: number;
 }
 
-/** Adds a virtual igloohome lock (the sandbox's stand-in for a paired real one). */
-export async function createVirtualLock(db: Db, input: NewVirtualLock): Promise<DeviceRecord> {
+/**
+ * Adds a virtual igloohome lock (the sandbox's stand-in for a paired real one): the code server creates its
+ * key, and the virtual lock receives the same key, as a real lock does at Bluetooth pairing.
+ */
+export async function createVirtualLock(
+  services: Pick<Services, 'codes' | 'masterKey'>,
+  db: Db,
+  input: NewVirtualLock,
+): Promise<DeviceRecord> {
   const device: DeviceRecord = {
     device_id: randomUUID(),
     workspace_id: input.workspace_id,
@@ -26,9 +35,12 @@ export async function createVirtualLock(db: Db, input: NewVirtualLock): Promise<
     time_zone: input.time_zone ?? null,
     // igloohome device ids are numeric strings (e.g. "545636388").
     provider_device_id: String(randomInt(100_000_000, 1_000_000_000)),
+    key_epoch: 0,
     custom_metadata: {},
     created_at: input.now,
   };
   await insertDevice(db, device);
+  const lockKey = await services.codes.pairLock(db, device, input.now);
+  await installVirtualLock(db, services.masterKey, device, lockKey, input.now);
   return device;
 }

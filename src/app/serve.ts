@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../api/server.ts';
+import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
+import { loadMasterKey } from '../codeserver/master-key.ts';
 import type { Config } from '../config.ts';
 import { jobHandlers } from '../jobs/handlers.ts';
 import { JobRunner } from '../jobs/runner.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type BootstrapOutcome, bootstrap } from './bootstrap.ts';
+import type { Services } from './services.ts';
 
 export interface RunningServer {
   url: string;
@@ -29,12 +32,13 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningServer> {
+  const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
   const store = await openStore(config.databaseUrl);
   try {
-    const outcome = await bootstrap(store, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });
-    const app = await buildApp({ store, logger });
+    const { services, jobs } = createServices(store, masterKey, logger);
+    const outcome = await bootstrap(services, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });
+    const app = await buildApp({ services, logger });
     const address = await app.listen({ host: config.host, port: config.port });
-    const jobs = new JobRunner({ store, handlers: jobHandlers, logger });
     jobs.start();
     return {
       url: address,
@@ -52,6 +56,26 @@ export async function startServer(
     await store.close();
     throw error;
   }
+}
+
+/** The services of one server process, with the job runner that drives its durable jobs. */
+export function createServices(
+  store: Store,
+  masterKey: Buffer,
+  logger: Logger,
+  realNow: () => number = Date.now,
+): { services: Services; jobs: JobRunner } {
+  const services: Services = {
+    store,
+    codes: new BuiltinCodeProvider(masterKey),
+    masterKey,
+    realNow,
+    runDueJobs: async () => {
+      await jobs.runDue();
+    },
+  };
+  const jobs = new JobRunner({ services, handlers: jobHandlers, logger, realNow });
+  return { services, jobs };
 }
 
 /** What a person sees at start-up: where the API is and which key opens it. */

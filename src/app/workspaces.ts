@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectedAccountRecord, DeviceRecord, WorkspaceRecord } from '../domain/records.ts';
-import type { Db, Store } from '../store/index.ts';
+import type { Db } from '../store/index.ts';
 import { insertConnectedAccount } from '../store/repos/connected-accounts.ts';
 import { insertWorkspace } from '../store/repos/workspaces.ts';
 import { issueApiKey } from './api-keys.ts';
 import { createVirtualLock } from './devices.ts';
+import type { Services } from './services.ts';
+
+type WorkspaceServices = Pick<Services, 'store' | 'codes' | 'masterKey'>;
 
 export interface CreatedWorkspace {
   workspace: WorkspaceRecord;
@@ -26,12 +29,19 @@ export interface NewWorkspace {
  * connected account with the two virtual locks of the contract: "Front Door" (keypad only) and
  * "Back Door" (with a bridge).
  */
-export async function createWorkspace(store: Store, input: NewWorkspace): Promise<CreatedWorkspace> {
-  return store.db.transaction().execute((tx) => createWorkspaceIn(tx, input));
+export async function createWorkspace(
+  services: WorkspaceServices,
+  input: NewWorkspace,
+): Promise<CreatedWorkspace> {
+  return services.store.db.transaction().execute((tx) => createWorkspaceIn(services, tx, input));
 }
 
 /** `createWorkspace` inside a transaction the caller already holds. */
-export async function createWorkspaceIn(tx: Db, input: NewWorkspace): Promise<CreatedWorkspace> {
+export async function createWorkspaceIn(
+  services: WorkspaceServices,
+  tx: Db,
+  input: NewWorkspace,
+): Promise<CreatedWorkspace> {
   {
     const workspace: WorkspaceRecord = {
       workspace_id: randomUUID(),
@@ -65,7 +75,7 @@ export async function createWorkspaceIn(tx: Db, input: NewWorkspace): Promise<Cr
       { name: 'Back Door', has_bridge: true },
     ].entries()) {
       devices.push(
-        await createVirtualLock(tx, {
+        await createVirtualLock(services, tx, {
           ...lock,
           workspace_id: workspace.workspace_id,
           connected_account_id: account.connected_account_id,

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { issueApiKey } from '../app/api-keys.ts';
 import { createWorkspace } from '../app/workspaces.ts';
-import { DEFAULT_DATABASE_URL } from '../config.ts';
+import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
+import { loadMasterKey } from '../codeserver/master-key.ts';
+import { DEFAULT_DATABASE_URL, loadConfig } from '../config.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { listApiKeys, revokeApiKey } from '../store/repos/api-keys.ts';
 import { getWorkspace, listWorkspaces } from '../store/repos/workspaces.ts';
@@ -16,6 +18,13 @@ async function withStore<T>(databaseUrl: string, fn: (store: Store) => Promise<T
   } finally {
     await store.close();
   }
+}
+
+/** Creating locks pairs them with the code server, which needs the master key (as `serve` loads it). */
+function codeServer(store: Store) {
+  const config = loadConfig();
+  const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
+  return { store, masterKey, codes: new BuiltinCodeProvider(masterKey) };
 }
 
 async function requireWorkspace(store: Store, workspaceId: string) {
@@ -39,7 +48,7 @@ export function registerAdminCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts) => {
       const created = await withStore(dbUrl(opts), (store) =>
-        createWorkspace(store, { name: opts.name, is_sandbox: opts.sandbox, now: Date.now() }),
+        createWorkspace(codeServer(store), { name: opts.name, is_sandbox: opts.sandbox, now: Date.now() }),
       );
       printResult(opts, {
         workspace_id: created.workspace.workspace_id,

@@ -32,6 +32,8 @@ export interface DeviceRecord {
   bridge_online: boolean;
   time_zone: string | null;
   provider_device_id: string;
+  /** The lock key epoch in force; rotation bumps it. */
+  key_epoch: number;
   custom_metadata: CustomMetadata;
   created_at: number;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Services } from '../app/services.ts';
 import type { Store } from '../store/index.ts';
 import {
   claimDueJobs,
@@ -9,6 +10,7 @@ import {
 } from '../store/repos/jobs.ts';
 
 export interface JobContext {
+  services: Services;
   store: Store;
   /** The job's workspace clock at the moment it runs. */
   now: number;
@@ -17,7 +19,7 @@ export interface JobContext {
 export type JobHandler = (job: JobRecord, ctx: JobContext) => Promise<void>;
 
 export interface JobRunnerOptions {
-  store: Store;
+  services: Services;
   handlers: Record<string, JobHandler>;
   logger: Logger;
   /** Real-time source; tests may pin it. */
@@ -41,7 +43,8 @@ export function retryDelayMs(attempts: number): number {
  * passes: a restarted process picks up exactly where the table says.
  */
 export class JobRunner {
-  private readonly opts: Required<Omit<JobRunnerOptions, 'handlers' | 'store' | 'logger'>> & JobRunnerOptions;
+  private readonly opts: Required<Omit<JobRunnerOptions, 'handlers' | 'services' | 'logger'>> &
+    JobRunnerOptions;
   private timer: NodeJS.Timeout | null = null;
   private pass: Promise<number> | null = null;
   private stopped = false;
@@ -93,7 +96,8 @@ export class JobRunner {
   private async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const { store, realNow, leaseMs, batchSize } = this.opts;
+      const { realNow, leaseMs, batchSize } = this.opts;
+      const { store } = this.opts.services;
       const jobs = await claimDueJobs(store.db, store.dialect, realNow(), leaseMs, batchSize);
       if (jobs.length === 0) return total;
       for (const job of jobs) await this.runOne(job);
@@ -102,7 +106,8 @@ export class JobRunner {
   }
 
   private async runOne(job: JobRecord): Promise<void> {
-    const { store, handlers, logger, realNow, maxAttempts } = this.opts;
+    const { services, handlers, logger, realNow, maxAttempts } = this.opts;
+    const { store } = services;
     const handler = handlers[job.kind];
     const offset = await workspaceClockOffset(store.db, job.workspace_id);
     if (!handler) {
@@ -111,7 +116,7 @@ export class JobRunner {
       return;
     }
     try {
-      await handler(job, { store, now: realNow() + offset });
+      await handler(job, { services, store, now: realNow() + offset });
       await completeJob(store.db, job.job_id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

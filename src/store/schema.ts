@@ -47,6 +47,8 @@ export interface DeviceTable {
   time_zone: string | null;
   /** igloohome's own device id (what the iglooaccess API calls deviceId). */
   provider_device_id: string;
+  /** The lock key epoch in force (rotation bumps it). */
+  key_epoch: Generated<number>;
   custom_metadata: string;
   created_at: number;
 }
@@ -80,6 +82,57 @@ export interface JobTable {
   created_at: number;
 }
 
+export interface LockKeyTable {
+  device_id: string;
+  epoch: number;
+  /** AES-256-GCM under the master key, bound to (device_id, epoch): see codeserver/sealed-box.ts. */
+  sealed_key: string;
+  created_at: number;
+}
+
+export interface VirtualLockTable {
+  device_id: string;
+  sealed_state: string;
+  updated_at: number;
+}
+
+export type AccessCodeKind = 'hourly' | 'daily' | 'one_time' | 'permanent' | 'online';
+
+export interface AccessCodeTable {
+  access_code_id: string;
+  workspace_id: string;
+  device_id: string;
+  name: string | null;
+  code: string | null;
+  common_code_key: string | null;
+  type: 'time_bound' | 'ongoing';
+  kind: AccessCodeKind;
+  is_offline: number;
+  is_one_time_use: number;
+  starts_at: number | null;
+  ends_at: number | null;
+  status: 'unset' | 'setting' | 'set' | 'removing';
+  /** Offline codes: `<kind>:<slot>`; with `variance`, unique per device. */
+  slot_key: string | null;
+  variance: number | null;
+  warnings: string;
+  errors: string;
+  created_at: number;
+  removed_at: number | null;
+}
+
+export interface EventTable {
+  event_id: string;
+  workspace_id: string;
+  event_type: string;
+  device_id: string | null;
+  access_code_id: string | null;
+  occurred_at: number;
+  created_at: number;
+  /** The Seam event object. */
+  body: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -93,4 +146,8 @@ export interface Database {
   devices: DeviceTable;
   action_attempts: ActionAttemptTable;
   jobs: JobTable;
+  lock_keys: LockKeyTable;
+  virtual_locks: VirtualLockTable;
+  access_codes: AccessCodeTable;
+  events: EventTable;
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { buildApp } from '../../src/api/server.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
+import { createServices } from '../../src/app/serve.ts';
 import { openStore } from '../../src/store/index.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { call, TEST_API_KEY } from '../helpers/server.ts';
@@ -23,10 +25,15 @@ describe('request logging', () => {
       },
     });
     try {
-      await bootstrap(store, { now: Date.now(), bootstrapApiKey: TEST_API_KEY });
-      const app = await buildApp({ store, logger: pino({ level: 'info' }, sink) });
+      const logger = pino({ level: 'info' }, sink);
+      const { services } = createServices(store, randomBytes(32), logger);
+      await bootstrap(services, { now: Date.now(), bootstrapApiKey: TEST_API_KEY });
+      const app = await buildApp({ services, logger });
       await app.listen({ host: '127.0.0.1', port: 0 });
-      const server = { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, apiKey: TEST_API_KEY };
+      const server = {
+        url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+        apiKey: TEST_API_KEY,
+      };
       const responses = [
         await call(server, '/devices/list?search=secret-query-value-1234567', { method: 'GET' }),
         await call(server, '/devices/get', { body: { name: 'nope' } }),

@@ -9,7 +9,11 @@ describe('parseQuery reads query strings as the Seam SDK serializer writes them'
     ['plain keys', 'a=1&b=x', { a: '1', b: 'x' }],
     ['repeated keys become arrays', 'ids=a&ids=b&ids=c', { ids: ['a', 'b', 'c'] }],
     ['_strict is dropped', 'a=1&_strict=true', { a: '1' }],
-    ['dotted keys become nested objects', 'custom_metadata_has.foo=bar&custom_metadata_has.n=1', { custom_metadata_has: { foo: 'bar', n: '1' } }],
+    [
+      'dotted keys become nested objects',
+      'custom_metadata_has.foo=bar&custom_metadata_has.n=1',
+      { custom_metadata_has: { foo: 'bar', n: '1' } },
+    ],
     ['empty values stay empty strings', 'ids=', { ids: '' }],
     ['percent-encoding is decoded', 'search=50%25%20off', { search: '50% off' }],
     ['prototype keys are ignored', '__proto__.x=1&constructor.y=2&a.__proto__=3', {}],
@@ -43,7 +47,11 @@ describe('coerceQuery turns query strings into the types the route schema wants'
     ['nested objects', { nested: { on: 'true' } }, { nested: { on: true } }],
     ['unions take the first option that fits', { either: '12' }, { either: 12 }],
     ['unknown keys pass through for zod to reject', { other: '1' }, { other: '1' }],
-    ['values that cannot convert pass through for zod to reject', { flag: 'yes', limit: 'ten' }, { flag: 'yes', limit: 'ten' }],
+    [
+      'values that cannot convert pass through for zod to reject',
+      { flag: 'yes', limit: 'ten' },
+      { flag: 'yes', limit: 'ten' },
+    ],
   ];
   for (const [name, input, expected] of cases) {
     it(name, () => assert.deepEqual(coerceQuery(schema, input), expected));

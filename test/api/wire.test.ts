@@ -100,11 +100,12 @@ for (const dialect of testDialects()) {
     });
 
     it('answers 401 unauthorized without a key, with a malformed header, or with an unknown key', async () => {
-      for (const headers of [
+      const attempts: Record<string, string>[] = [
         {},
         { authorization: 'Basic abc' },
         { authorization: 'Bearer seam_nope_0000000000000000' },
-      ]) {
+      ];
+      for (const headers of attempts) {
         const r = await call(server, '/devices/list', { key: null, headers });
         assert.equal(r.status, 401);
         assert.equal(r.json.ok, false);

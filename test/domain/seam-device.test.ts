@@ -15,6 +15,7 @@ const base: DeviceRecord = {
   bridge_online: false,
   time_zone: null,
   provider_device_id: '545636388',
+  key_epoch: 0,
   custom_metadata: {},
   created_at: Date.UTC(2026, 10, 30),
 };
@@ -83,7 +84,9 @@ describe('an igloohome lock as a Seam device', () => {
     });
   }
   it('reports the lock time zone under location when it has one', () => {
-    assert.deepEqual(toSeamDevice({ ...base, time_zone: 'Europe/Paris' }).location, { time_zone: 'Europe/Paris' });
+    assert.deepEqual(toSeamDevice({ ...base, time_zone: 'Europe/Paris' }).location, {
+      time_zone: 'Europe/Paris',
+    });
   });
   it('counts flags a lock never reports (thermostat ones) as false', () => {
     assert.equal(hasCapability(base, 'can_hvac_heat'), false);

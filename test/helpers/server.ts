@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { buildApp } from '../../src/api/server.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
+import { createServices } from '../../src/app/serve.ts';
+import type { Services } from '../../src/app/services.ts';
 import { type CreatedWorkspace, createWorkspace } from '../../src/app/workspaces.ts';
+import type { JobRunner } from '../../src/jobs/runner.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { TestDatabase, TestDialect } from './databases.ts';
 
@@ -18,6 +22,9 @@ export interface TestServer {
   sandbox: CreatedWorkspace;
   /** Pins or moves the server's real clock (workspace clocks follow it). */
   clock: { now: number };
+  services: Services;
+  /** The job runner (not started: tests run due jobs explicitly, or start it). */
+  jobs: JobRunner;
   /** Another workspace with its own key and locks, for isolation tests. */
   createOtherWorkspace(is_sandbox?: boolean): Promise<CreatedWorkspace>;
   close(): Promise<void>;
@@ -28,9 +35,11 @@ export async function startTestServer(dialect: TestDialect): Promise<TestServer>
   const database = await dialect.create();
   const store = await openStore(database.url);
   const clock = { now: Date.now() };
-  const outcome = await bootstrap(store, { now: clock.now, bootstrapApiKey: TEST_API_KEY });
+  const logger = pino({ level: 'silent' });
+  const { services, jobs } = createServices(store, randomBytes(32), logger, () => clock.now);
+  const outcome = await bootstrap(services, { now: clock.now, bootstrapApiKey: TEST_API_KEY });
   if (!outcome.created) throw new Error('test database was not empty');
-  const app = await buildApp({ store, logger: pino({ level: 'silent' }), realNow: () => clock.now });
+  const app = await buildApp({ services, logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
@@ -40,9 +49,12 @@ export async function startTestServer(dialect: TestDialect): Promise<TestServer>
     database,
     sandbox: outcome.seeded,
     clock,
+    services,
+    jobs,
     createOtherWorkspace: (is_sandbox = true) =>
-      createWorkspace(store, { name: 'Other', is_sandbox, now: clock.now }),
+      createWorkspace(services, { name: 'Other', is_sandbox, now: clock.now }),
     close: async () => {
+      await jobs.stop();
       await app.close();
       await store.close();
       await database.drop();

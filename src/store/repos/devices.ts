@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import type { DeviceRecord } from '../../domain/records.ts';
 import { type DeviceCapabilityFlag, hasCapability } from '../../domain/seam/device.ts';
 import type { Db } from '../index.ts';
@@ -5,7 +6,7 @@ import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
 import type { DeviceTable } from '../schema.ts';
 
-function toRecord(r: DeviceTable): DeviceRecord {
+function toRecord(r: Selectable<DeviceTable>): DeviceRecord {
   return {
     ...r,
     device_type: 'igloohome_lock',
@@ -134,6 +135,7 @@ const SAMPLE_DEVICE: DeviceRecord = {
   bridge_online: true,
   time_zone: null,
   provider_device_id: '',
+  key_epoch: 0,
   custom_metadata: {},
   created_at: 0,
 };

@@ -24,14 +24,16 @@ export default defineRoute({
       ? await getConnectedAccount(ctx.store.db, wsId, input.connected_account_id)
       : ((await listConnectedAccounts(ctx.store.db, wsId, { limit: 1 })).items[0] ?? null);
     if (!account) throw notFound('connected_account', 'Connected account not found.');
-    const device = await createVirtualLock(ctx.store.db, {
-      workspace_id: wsId,
-      connected_account_id: account.connected_account_id,
-      name: input.name,
-      has_bridge: input.has_bridge,
-      time_zone: input.time_zone,
-      now: ctx.now,
-    });
+    const device = await ctx.store.db.transaction().execute((tx) =>
+      createVirtualLock(ctx.services, tx, {
+        workspace_id: wsId,
+        connected_account_id: account.connected_account_id,
+        name: input.name,
+        has_bridge: input.has_bridge,
+        time_zone: input.time_zone,
+        now: ctx.now,
+      }),
+    );
     return { device: toSeamDevice(device) };
   },
 });

@@ -1,0 +1,16 @@
+import type { CodeProvider } from '../codeserver/provider.ts';
+import type { Store } from '../store/index.ts';
+
+/**
+ * What the API routes, the jobs and the CLI share: the database, the code server and the master key that
+ * seals the virtual locks' memory. Built once at start-up (or per test).
+ */
+export interface Services {
+  store: Store;
+  codes: CodeProvider;
+  masterKey: Buffer;
+  /** Real time; a workspace sees it moved by its sandbox offset. Tests pin it. */
+  realNow: () => number;
+  /** Runs every durable job due now (advance_clock needs transitions to happen at once). */
+  runDueJobs: () => Promise<void>;
+}
