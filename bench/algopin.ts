@@ -14,6 +14,7 @@ import {
   KIND_LIMITS,
   PIN_CLASSES,
   type PinParams,
+  verifyCandidate,
 } from '../src/algopin/index.ts';
 import { VirtualLock } from '../src/lock/index.ts';
 
@@ -117,6 +118,12 @@ for (let i = 0; i < attempts.length; i++) {
   if (i >= 2000) micros.push(dt);
 }
 micros.sort((a, b) => a - b);
+
+// The engine alone on the same attempts: decode + the single candidate HMAC, no lock bookkeeping.
+const engineStart = process.hrtime.bigint();
+for (const pin of attempts)
+  verifyCandidate(pinKey, decodePin(pin) as NonNullable<ReturnType<typeof decodePin>>, T0);
+const engineMicros = Number(process.hrtime.bigint() - engineStart) / 1000 / attempts.length;
 const pct = (p: number): number =>
   micros[Math.min(micros.length - 1, Math.floor(micros.length * p))] as number;
 
@@ -154,6 +161,7 @@ console.log(
   `  µs per attempt            median ${pct(0.5).toFixed(1)}, p99 ${pct(0.99).toFixed(1)}, max ${pct(1).toFixed(1)} ` +
     `(${micros.length} attempts; tables full: ${lock.activatedCodes.length} activated, ${lock.oneTimeUsed.length} one-time, ${lock.revokedPins.length} revoked)`,
 );
+console.log(`  µs engine only            ${engineMicros.toFixed(1)} (decode + candidate HMAC, mean)`);
 console.log(`  µs for one raw HMAC       ${(1e6 / rawMed).toFixed(1)}`);
 console.log('');
 console.log(`lockout: guesses in 365 days of continuous guessing: ${fmt(guesses)}`);

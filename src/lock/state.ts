@@ -47,7 +47,8 @@ export interface OneTimeUse {
 /** A PIN deleted over Bluetooth. untilMs null = kept for ever (start unknown, or permanent code). */
 export interface Revocation {
   pin: string;
-  revokedAtMs: number;
+  /** Lock time of the deletion; null when the admin call gave no time. */
+  revokedAtMs: number | null;
   untilMs: number | null;
 }
 
@@ -224,7 +225,7 @@ export function parseState(json: string): LockState {
       const w = `revoked[${i}]`;
       return {
         pin: str(e, 'pin', w),
-        revokedAtMs: int(e, 'revokedAtMs', w),
+        revokedAtMs: intOrNull(e, 'revokedAtMs', w),
         untilMs: intOrNull(e, 'untilMs', w),
       };
     }),

@@ -390,14 +390,15 @@ export class VirtualLock {
    * cannot be valid any more (for ever when the lock cannot tell its start, or for permanent codes), and
    * leaves the activated table. `untilMs` (lock clock) may be supplied by the admin app, which knows the end.
    */
-  deletePin(pin: string, trueNowMs: number, opts: { untilMs?: number | null } = {}): DeletePinResult {
-    const now = this.lockTime(trueNowMs);
+  deletePin(pin: string, trueNowMs?: number, opts: { untilMs?: number | null } = {}): DeletePinResult {
+    // Without a time the lock can still revoke, but cannot recognise a never-used code (no candidate hour).
+    const now = trueNowMs === undefined ? null : this.lockTime(trueNowMs);
     const decoded = decodePin(pin);
     if (decoded === null) return { revoked: false, recognized: false, untilMs: null };
     let until: number | null = null;
     let recognized = false;
     const entries = this.#state.activated.filter((e) => e.pin === pin);
-    const cand = verifyCandidate(this.#pinKey, decoded, now);
+    const cand = now === null ? null : verifyCandidate(this.#pinKey, decoded, now);
     const ends: (number | null)[] = entries.map((e) => e.acceptUntilMs);
     if (cand?.tagMatches) ends.push(codeWindow(cand.params).acceptUntilMs);
     if (ends.length > 0) {
@@ -412,7 +413,7 @@ export class VirtualLock {
       existing.untilMs =
         existing.untilMs === null || until === null ? null : Math.max(existing.untilMs, until);
     } else {
-      dropExpired(list, (r) => r.untilMs !== null && r.untilMs <= now);
+      if (now !== null) dropExpired(list, (r) => r.untilMs !== null && r.untilMs <= now);
       if (list.length >= this.#state.capacities.revoked) {
         throw new LockStorageFullError(`revocation list full (${list.length} live entries)`);
       }

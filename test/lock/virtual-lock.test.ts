@@ -202,3 +202,21 @@ describe('virtual lock: key rotation', () => {
     assert.equal(VirtualLock.restore(lock.serialize()).epoch, 1);
   });
 });
+
+describe('virtual lock: deletion without a time', () => {
+  it('still revokes (for ever unless the table knows the end) and drops the activated entry', () => {
+    const lock = VirtualLock.create({ lockKey: key });
+    const pin = pinOf(daily(S));
+    assert.equal(lock.enterPin(pin, T0).accepted, true);
+    assert.deepEqual(lock.deletePin(pin), {
+      revoked: true,
+      recognized: true,
+      untilMs: (S + 30 * 24) * HOUR_MS + 15 * 60_000,
+    });
+    assert.equal(lock.activatedCodes.length, 0);
+    assert.equal(lock.enterPin(pin, T0 + HOUR_MS).reason_code, 'blocklisted_code');
+    const other = pinOf(daily(S, 31));
+    assert.equal(lock.deletePin(other).untilMs, null);
+    assert.equal(VirtualLock.restore(lock.serialize()).revokedPins[1]?.revokedAtMs, null);
+  });
+});
