@@ -6,6 +6,7 @@ import {
   completeJob,
   failJob,
   type JobRecord,
+  renewJobLease,
   workspaceClockOffset,
 } from '../store/repos/jobs.ts';
 
@@ -98,10 +99,16 @@ export class JobRunner {
     for (;;) {
       const { realNow, leaseMs, batchSize } = this.opts;
       const { store } = this.opts.services;
-      const jobs = await claimDueJobs(store.db, store.dialect, realNow(), leaseMs, batchSize);
+      const claimedAt = realNow();
+      const jobs = await claimDueJobs(store.db, store.dialect, claimedAt, leaseMs, batchSize);
       if (jobs.length === 0) return total;
-      for (const job of jobs) await this.runOne(job);
-      total += jobs.length;
+      for (const job of jobs) {
+        // The batch shares one lease, which may run out while earlier jobs run; by then another process
+        // may have claimed this one. Take a fresh lease for the job itself, unless it is no longer ours.
+        if (!(await renewJobLease(store.db, job.job_id, claimedAt + leaseMs, realNow() + leaseMs))) continue;
+        await this.runOne(job);
+        total += 1;
+      }
     }
   }
 

@@ -87,6 +87,26 @@ function toRecord(r: Selectable<JobTable>): JobRecord {
   };
 }
 
+/**
+ * Moves the lease of a job this process claimed (lease ending `heldUntil`) to `until`. False when the job
+ * is no longer ours: our lease ran out and another process claimed it (or it is no longer running).
+ */
+export async function renewJobLease(
+  db: Db,
+  jobId: string,
+  heldUntil: number,
+  until: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ locked_until: until })
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'running')
+    .where('locked_until', '=', heldUntil)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function completeJob(db: Db, jobId: string): Promise<void> {
   await db
     .updateTable('jobs')
