@@ -456,8 +456,8 @@ export class VirtualLock {
       if (entry[k] !== undefined) (clean as unknown as Record<string, unknown>)[k] = entry[k];
     }
     log.entries.push(clean);
-    if (log.entries.length > this.#state.capacities.log)
-      log.entries.splice(0, log.entries.length - this.#state.capacities.log);
+    // shift() is O(1) in V8 (left-trimming); splice(0, n) copied the whole ring on every attempt.
+    while (log.entries.length > this.#state.capacities.log) log.entries.shift();
   }
 }
 
