@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_CAPABILITY_FLAGS } from '../domain/seam/device.ts';
 import type { DeviceFilters } from '../store/repos/devices.ts';
+import { oneAndMany } from './params.ts';
 import { id } from './schemas.ts';
 
 /** The /devices/list filters, shared with /locks/list. */
@@ -20,14 +21,10 @@ export const deviceFilterFields = {
 type FilterInput = z.output<z.ZodObject<typeof deviceFilterFields>>;
 
 export function toDeviceFilters(input: FilterInput): DeviceFilters {
-  const merge = (one: string | undefined, many: string[] | undefined) =>
-    one === undefined && many === undefined
-      ? undefined
-      : [...(one === undefined ? [] : [one]), ...(many ?? [])];
   return {
     device_ids: input.device_ids,
-    connected_account_ids: merge(input.connected_account_id, input.connected_account_ids),
-    device_types: merge(input.device_type, input.device_types),
+    connected_account_ids: oneAndMany(input.connected_account_id, input.connected_account_ids),
+    device_types: oneAndMany(input.device_type, input.device_types),
     manufacturer: input.manufacturer,
     search: input.search,
     include_if: input.include_if,

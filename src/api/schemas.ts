@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseIsoDuration } from '../domain/time.ts';
 
 // Schema pieces shared by routes, so each parameter means the same everywhere.
 
@@ -14,6 +15,31 @@ export const pageCursor = () =>
     .nullable()
     .optional()
     .describe('`next_page_cursor` of the previous page, to fetch the next one.');
+
+/** An ISO 8601 instant with an explicit offset (`Z`, `-00:00`, `+05:30`), as milliseconds. */
+export const instant = () =>
+  z.iso
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s))
+    .describe('ISO 8601 date-time with an offset, e.g. 2026-12-01T15:00:00Z or 2026-12-01T16:00:00+01:00');
+
+/** An ISO 8601 duration (`PT25H`, `P1DT2H`, `-PT10M`) as milliseconds; years and months are refused. */
+export const duration = () =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      const ms = parseIsoDuration(text);
+      if (ms === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be an ISO 8601 duration in weeks, days, hours, minutes or seconds, e.g. PT25H or P2DT3H',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe('ISO 8601 duration, e.g. PT25H, P1DT2H30M or -PT10M');
 
 export const customMetadata = () => z.record(z.string(), z.union([z.string(), z.boolean()]));
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { hashApiKey } from '../app/api-keys.ts';
 import type { Services } from '../app/services.ts';
+import { AccessCodeRuleError } from '../domain/access-codes/rule-error.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
 import type { Store } from '../store/index.ts';
@@ -153,6 +154,9 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
 function toApiError(error: unknown, request: FastifyRequest, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof InvalidCursorError) return invalidInput(error.message);
+  if (error instanceof AccessCodeRuleError) {
+    return new ApiError(error.status, error.type, error.message, error.data ? { data: error.data } : {});
+  }
   const fastifyError = error as { statusCode?: number; code?: string; message?: string };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

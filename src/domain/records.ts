@@ -51,3 +51,42 @@ export interface ActionAttemptRecord {
   created_at: number;
   updated_at: number;
 }
+
+export type AccessCodeKind = 'hourly' | 'daily' | 'one_time' | 'permanent' | 'online';
+export type AccessCodeStatus = 'unset' | 'setting' | 'set' | 'removing';
+
+export interface AccessCodeWarning {
+  warning_code: string;
+  message: string;
+  created_at: number;
+}
+
+export interface AccessCodeError {
+  error_code: string;
+  message: string;
+  created_at: number;
+}
+
+export interface AccessCodeRecord {
+  access_code_id: string;
+  workspace_id: string;
+  device_id: string;
+  name: string | null;
+  code: string | null;
+  common_code_key: string | null;
+  type: 'time_bound' | 'ongoing';
+  kind: AccessCodeKind;
+  is_offline: boolean;
+  is_one_time_use: boolean;
+  /** What the lock enforces (rounded for offline codes); null for an online ongoing code. */
+  starts_at: number | null;
+  ends_at: number | null;
+  status: AccessCodeStatus;
+  slot_key: string | null;
+  variance: number | null;
+  warnings: AccessCodeWarning[];
+  errors: AccessCodeError[];
+  created_at: number;
+  /** Set when the code left the lock (ended, or deleted): the API answers 404 from then on. */
+  removed_at: number | null;
+}

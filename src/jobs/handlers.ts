@@ -1,4 +1,8 @@
+import { LIFECYCLE_JOB } from '../app/access-codes/lifecycle.ts';
+import { runAccessCodeLifecycle } from './access-code-lifecycle.ts';
 import type { JobHandler } from './runner.ts';
 
-/** Every kind of durable job and the function that runs it. Later capabilities register theirs here. */
-export const jobHandlers: Record<string, JobHandler> = {};
+/** Every kind of durable job and the function that runs it. */
+export const jobHandlers: Record<string, JobHandler> = {
+  [LIFECYCLE_JOB]: runAccessCodeLifecycle,
+};

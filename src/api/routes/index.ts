@@ -1,4 +1,9 @@
 import type { RouteDefinition } from '../route.ts';
+import accessCodesCreate from './access_codes/create.ts';
+import accessCodesDelete from './access_codes/delete.ts';
+import accessCodesGet from './access_codes/get.ts';
+import accessCodesList from './access_codes/list.ts';
+import accessCodesUpdate from './access_codes/update.ts';
 import actionAttemptsGet from './action_attempts/get.ts';
 import actionAttemptsList from './action_attempts/list.ts';
 import connectedAccountsGet from './connected_accounts/get.ts';
@@ -6,12 +11,23 @@ import connectedAccountsList from './connected_accounts/list.ts';
 import devicesGet from './devices/get.ts';
 import devicesList from './devices/list.ts';
 import devicesSimulateCreate from './devices/simulate/create.ts';
+import eventsGet from './events/get.ts';
+import eventsList from './events/list.ts';
 import locksGet from './locks/get.ts';
 import locksList from './locks/list.ts';
+import locksSimulateBluetoothDeleteCode from './locks/simulate/bluetooth_delete_code.ts';
+import locksSimulateKeypadCodeEntry from './locks/simulate/keypad_code_entry.ts';
+import locksSimulateSetClockDrift from './locks/simulate/set_clock_drift.ts';
 import workspacesGet from './workspaces/get.ts';
+import workspacesSimulateAdvanceClock from './workspaces/simulate/advance_clock.ts';
 
 /** Every API route; each file's path mirrors its URL. */
 export const routes: readonly RouteDefinition[] = [
+  accessCodesCreate,
+  accessCodesDelete,
+  accessCodesGet,
+  accessCodesList,
+  accessCodesUpdate,
   actionAttemptsGet,
   actionAttemptsList,
   connectedAccountsGet,
@@ -19,7 +35,13 @@ export const routes: readonly RouteDefinition[] = [
   devicesGet,
   devicesList,
   devicesSimulateCreate,
+  eventsGet,
+  eventsList,
   locksGet,
   locksList,
+  locksSimulateBluetoothDeleteCode,
+  locksSimulateKeypadCodeEntry,
+  locksSimulateSetClockDrift,
   workspacesGet,
+  workspacesSimulateAdvanceClock,
 ] as unknown as readonly RouteDefinition[];

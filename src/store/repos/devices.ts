@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { DeviceRecord } from '../../domain/records.ts';
 import { type DeviceCapabilityFlag, hasCapability } from '../../domain/seam/device.ts';
-import type { Db } from '../index.ts';
+import type { Db, Dialect } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
 import type { DeviceTable } from '../schema.ts';
@@ -35,6 +35,23 @@ export async function getDevice(db: Db, workspaceId: string, deviceId: string): 
     .where('workspace_id', '=', workspaceId)
     .where('device_id', '=', deviceId)
     .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+/** The device row, locked until the transaction ends on Postgres: creates on one device are serialized. */
+export async function getDeviceForUpdate(
+  db: Db,
+  dialect: Dialect,
+  workspaceId: string,
+  deviceId: string,
+): Promise<DeviceRecord | null> {
+  let q = db
+    .selectFrom('devices')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('device_id', '=', deviceId);
+  if (dialect === 'postgres') q = q.forUpdate();
+  const row = await q.executeTakeFirst();
   return row ? toRecord(row) : null;
 }
 

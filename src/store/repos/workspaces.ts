@@ -40,6 +40,22 @@ export async function countWorkspaces(db: Db): Promise<number> {
   return Number(row.n);
 }
 
+/** Moves a sandbox workspace's clock forward (atomically: concurrent advances add up). */
+export async function advanceWorkspaceClock(
+  db: Db,
+  workspaceId: string,
+  byMs: number,
+): Promise<WorkspaceRecord> {
+  await db
+    .updateTable('workspaces')
+    .set((eb) => ({ clock_offset_ms: eb('clock_offset_ms', '+', byMs) }))
+    .where('workspace_id', '=', workspaceId)
+    .execute();
+  const workspace = await getWorkspace(db, workspaceId);
+  if (!workspace) throw new Error(`workspace ${workspaceId} vanished`);
+  return workspace;
+}
+
 /** The workspace a live (not revoked) API key belongs to, found by the key's hash. */
 export async function findWorkspaceByKeyHash(db: Db, keyHash: string): Promise<WorkspaceRecord | null> {
   const row = await db

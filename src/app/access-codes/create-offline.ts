@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { PinParams } from '../../algopin/index.ts';
+import { stepAt } from '../../domain/access-codes/lifecycle.ts';
+import {
+  type MaxTimeRounding,
+  type OfflineTimeFrame,
+  planOfflineTimeFrame,
+} from '../../domain/access-codes/offline-time-frame.ts';
+import { AccessCodeRuleError } from '../../domain/access-codes/rule-error.ts';
+import {
+  lowestFreeVariance,
+  maxCodesError,
+  nearbySlotStarts,
+  slotFullError,
+  slotOf,
+} from '../../domain/access-codes/slots.ts';
+import type { AccessCodeRecord, ActionAttemptRecord, DeviceRecord } from '../../domain/records.ts';
+import { toSeamAccessCode } from '../../domain/seam/access-code.ts';
+import { deviceCapabilities, MAX_ACTIVE_CODES } from '../../domain/seam/device.ts';
+import { accessCodeEvent } from '../../domain/seam/events.ts';
+import type { Db } from '../../store/index.ts';
+import { countLiveCodes, insertAccessCode, takenVariances } from '../../store/repos/access-codes.ts';
+import { insertActionAttempt } from '../../store/repos/action-attempts.ts';
+import { recordEvents, stampAt } from '../events.ts';
+import type { Services } from '../services.ts';
+import { scheduleNextStep, stepEvents } from './lifecycle.ts';
+
+export interface OfflineCodeRequest {
+  name?: string | undefined;
+  starts_at?: number | undefined;
+  ends_at?: number | undefined;
+  is_one_time_use: boolean;
+  max_time_rounding?: MaxTimeRounding | undefined;
+}
+
+const NEARBY_SLOTS = 6;
+
+const ALGOPIN_WARNING = 'igloo_algopin_must_be_used_within_24_hours';
+
+/**
+ * Creates an offline (algoPIN) code on a device whose row the caller holds locked in `tx`: classify and
+ * round the time frame, enforce the 199-code cap and the slot limits, take the lowest free variance, have
+ * the code server issue the PIN, and record the code, its action attempt, its events and its first
+ * lifecycle step. Throws AccessCodeRuleError for every igloohome rule; nothing is written then.
+ */
+export async function createOfflineAccessCode(
+  services: Pick<Services, 'codes'>,
+  tx: Db,
+  device: DeviceRecord,
+  request: OfflineCodeRequest,
+  now: number,
+): Promise<{ code: AccessCodeRecord; attempt: ActionAttemptRecord }> {
+  if (!deviceCapabilities(device).can_program_offline_access_codes) {
+    throw new AccessCodeRuleError(
+      400,
+      'offline_access_codes_not_supported',
+      'This device cannot take offline access codes (can_program_offline_access_codes is false).',
+    );
+  }
+  const frame = planOfflineTimeFrame({ ...request, now });
+
+  const live = await countLiveCodes(tx, device.device_id);
+  if (live >= MAX_ACTIVE_CODES) throw maxCodesError(live);
+
+  const slot = slotOf(frame, device.time_zone);
+  const taken = (await takenVariances(tx, device.device_id, [slot.slot_key])).get(slot.slot_key) ?? [];
+  const variance = lowestFreeVariance(slot.capacity, taken);
+  if (variance === null) throw await slotFull(tx, device, frame, now);
+
+  const pin = await services.codes.issueOfflinePin(tx, device, pinParams(frame, variance));
+  // The end is in the future (planOfflineTimeFrame checked), so the code starts unset, setting or set.
+  const step = stepAt(frame, now) as 'unset' | 'setting' | 'set';
+  const code: AccessCodeRecord = {
+    access_code_id: randomUUID(),
+    workspace_id: device.workspace_id,
+    device_id: device.device_id,
+    name: request.name ?? null,
+    code: pin,
+    common_code_key: null,
+    type: frame.type,
+    kind: frame.kind,
+    is_offline: true,
+    is_one_time_use: frame.kind === 'one_time',
+    starts_at: frame.starts_at,
+    ends_at: frame.ends_at,
+    status: step,
+    slot_key: slot.slot_key,
+    variance,
+    warnings: frame.longer_than_24_hours
+      ? [
+          {
+            warning_code: ALGOPIN_WARNING,
+            message: 'Algopins must be used within 24 hours.',
+            created_at: now,
+          },
+        ]
+      : [],
+    errors: [],
+    created_at: now,
+    removed_at: null,
+  };
+  await insertAccessCode(tx, code);
+
+  // The built-in code server answers at once; a remote one would leave the attempt pending (code: null).
+  const attempt: ActionAttemptRecord = {
+    action_attempt_id: randomUUID(),
+    workspace_id: device.workspace_id,
+    device_id: device.device_id,
+    action_type: 'CREATE_ACCESS_CODE',
+    status: pin === null ? 'pending' : 'success',
+    result: pin === null ? null : { access_code: toSeamAccessCode(code) },
+    error: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await insertActionAttempt(tx, attempt);
+
+  await recordEvents(tx, [
+    accessCodeEvent(stampAt(now), 'access_code.created', device, code),
+    ...(code.status === 'set' ? stepEvents('set', device, code, now, now) : []),
+  ]);
+  await scheduleNextStep(tx, code, step, now);
+  return { code, attempt };
+}
+
+function pinParams(frame: OfflineTimeFrame, variance: number): PinParams {
+  return {
+    kind: frame.kind,
+    startHour: frame.startHour,
+    variance,
+    ...(frame.kind === 'hourly' ? { durationHours: frame.durationHours } : {}),
+    ...(frame.kind === 'daily' ? { durationDays: frame.durationDays } : {}),
+  };
+}
+
+/** The 409 for a full slot, naming free slots nearby so the client can retry sensibly. */
+async function slotFull(tx: Db, device: DeviceRecord, frame: OfflineTimeFrame, now: number) {
+  const slot = slotOf(frame, device.time_zone);
+  const candidates = nearbySlotStarts(frame, { timeZone: device.time_zone, now, count: NEARBY_SLOTS });
+  const taken = await takenVariances(
+    tx,
+    device.device_id,
+    candidates.map((c) => c.slot_key),
+  );
+  return slotFullError(
+    slot,
+    candidates.map((c) => ({
+      starts_at: c.slot_starts_at,
+      free_variances: c.capacity - (taken.get(c.slot_key)?.length ?? 0),
+    })),
+  );
+}

@@ -1,0 +1,166 @@
+import type { Selectable } from 'kysely';
+import type { AccessCodeRecord, AccessCodeStatus } from '../../domain/records.ts';
+import type { Db } from '../index.ts';
+import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
+import { afterCursor, type Page, toPage } from '../pagination.ts';
+import type { AccessCodeTable } from '../schema.ts';
+
+function toRecord(r: Selectable<AccessCodeTable>): AccessCodeRecord {
+  return {
+    ...r,
+    is_offline: r.is_offline === 1,
+    is_one_time_use: r.is_one_time_use === 1,
+    warnings: JSON.parse(r.warnings),
+    errors: JSON.parse(r.errors),
+  };
+}
+
+export async function insertAccessCode(db: Db, c: AccessCodeRecord): Promise<void> {
+  await db
+    .insertInto('access_codes')
+    .values({
+      ...c,
+      is_offline: c.is_offline ? 1 : 0,
+      is_one_time_use: c.is_one_time_use ? 1 : 0,
+      warnings: JSON.stringify(c.warnings),
+      errors: JSON.stringify(c.errors),
+    })
+    .execute();
+}
+
+/** A live code (not removed) of the workspace. */
+export async function getAccessCode(
+  db: Db,
+  workspaceId: string,
+  accessCodeId: string,
+): Promise<AccessCodeRecord | null> {
+  const row = await db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('access_code_id', '=', accessCodeId)
+    .where('removed_at', 'is', null)
+    .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+/** Any code by id, removed or not (jobs need to see that a code is gone). */
+export async function getAccessCodeById(db: Db, accessCodeId: string): Promise<AccessCodeRecord | null> {
+  const row = await db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('access_code_id', '=', accessCodeId)
+    .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+export async function findLiveCodeOnDevice(
+  db: Db,
+  workspaceId: string,
+  deviceId: string,
+  code: string,
+): Promise<AccessCodeRecord | null> {
+  const row = await db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('device_id', '=', deviceId)
+    .where('code', '=', code)
+    .where('removed_at', 'is', null)
+    .orderBy('created_at')
+    .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+/** The most recent code with this PIN on a device, removed or not: what a lock's synced log maps a PIN to. */
+export async function findLatestCodeOnDevice(
+  db: Db,
+  deviceId: string,
+  code: string,
+): Promise<AccessCodeRecord | null> {
+  const row = await db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .where('code', '=', code)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return row ? toRecord(row) : null;
+}
+
+export async function countLiveCodes(db: Db, deviceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('access_codes')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('device_id', '=', deviceId)
+    .where('removed_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Variances already used in each of these slots of a device (removed codes included: see the migration). */
+export async function takenVariances(
+  db: Db,
+  deviceId: string,
+  slotKeys: string[],
+): Promise<Map<string, number[]>> {
+  const taken = new Map<string, number[]>(slotKeys.map((k) => [k, []]));
+  if (slotKeys.length === 0) return taken;
+  const rows = await db
+    .selectFrom('access_codes')
+    .select(['slot_key', 'variance'])
+    .where('device_id', '=', deviceId)
+    .where('slot_key', 'in', slotKeys)
+    .execute();
+  for (const r of rows) {
+    if (r.slot_key !== null && r.variance !== null) taken.get(r.slot_key)?.push(r.variance);
+  }
+  return taken;
+}
+
+export interface AccessCodeFilters {
+  device_id?: string | undefined;
+  access_code_ids?: string[] | undefined;
+}
+
+export async function listAccessCodes(
+  db: Db,
+  workspaceId: string,
+  filters: AccessCodeFilters,
+  options: ListOptions,
+): Promise<Page<AccessCodeRecord>> {
+  const cursor = decodeCursorOrThrow(options.pageCursor);
+  let q = db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('removed_at', 'is', null);
+  if (filters.device_id) q = q.where('device_id', '=', filters.device_id);
+  if (filters.access_code_ids) q = q.where('access_code_id', 'in', [...filters.access_code_ids, '']);
+  if (cursor) q = q.where(afterCursor('access_code_id', cursor));
+  const rows = await q
+    .orderBy('created_at')
+    .orderBy('access_code_id')
+    .limit(options.limit + 1)
+    .execute();
+  return toPage(rows, options.limit, (r) => ({ created_at: r.created_at, id: r.access_code_id }), toRecord);
+}
+
+export async function setAccessCodeStatus(
+  db: Db,
+  accessCodeId: string,
+  status: AccessCodeStatus,
+): Promise<void> {
+  await db.updateTable('access_codes').set({ status }).where('access_code_id', '=', accessCodeId).execute();
+}
+
+/** Returns false when the code was already removed (someone else got there first). */
+export async function markAccessCodeRemoved(db: Db, accessCodeId: string, at: number): Promise<boolean> {
+  const result = await db
+    .updateTable('access_codes')
+    .set({ removed_at: at })
+    .where('access_code_id', '=', accessCodeId)
+    .where('removed_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
