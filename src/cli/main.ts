@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { startServer, startupBanner } from '../app/serve.ts';
 import { loadConfig } from '../config.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerOfflineCommands } from './offline.ts';
 
 const program = new Command();
 program
@@ -34,6 +35,7 @@ program
   });
 
 registerAdminCommands(program);
+registerOfflineCommands(program);
 
 try {
   await program.parseAsync(process.argv);
