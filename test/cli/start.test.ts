@@ -62,7 +62,7 @@ async function serve(dir: string, extraEnv: Record<string, string> = {}): Promis
   const bannerEnd =
     /^ {2}(Try: curl .*|API key: {4}the one in LATCHKEY_BOOTSTRAP_API_KEY|Existing database: .*)$/m;
   const banner = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail('no banner within 15 s'), 15_000);
+    const timer = setTimeout(() => fail('no banner within 60 s'), 60_000);
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill('SIGKILL');

@@ -19,7 +19,12 @@ import { toSeamAccessCode } from '../../domain/seam/access-code.ts';
 import { deviceCapabilities, MAX_ACTIVE_CODES } from '../../domain/seam/device.ts';
 import { accessCodeEvent } from '../../domain/seam/events.ts';
 import type { Db } from '../../store/index.ts';
-import { countLiveCodes, insertAccessCode, takenVariances } from '../../store/repos/access-codes.ts';
+import {
+  countLiveCodes,
+  findLiveCodeOnDevice,
+  insertAccessCode,
+  takenVariances,
+} from '../../store/repos/access-codes.ts';
 import { insertActionAttempt } from '../../store/repos/action-attempts.ts';
 import { recordEvents, stampAt } from '../events.ts';
 import type { Services } from '../services.ts';
@@ -63,11 +68,18 @@ export async function createOfflineAccessCode(
   if (live >= MAX_ACTIVE_CODES) throw maxCodesError(live);
 
   const slot = slotOf(frame, device.time_zone);
-  const taken = (await takenVariances(tx, device.device_id, [slot.slot_key])).get(slot.slot_key) ?? [];
-  const variance = lowestFreeVariance(slot.capacity, taken);
-  if (variance === null) throw await slotFull(tx, device, frame, now);
-
-  const pin = await services.codes.issueOfflinePin(tx, device, pinParams(frame, variance));
+  const taken = [...((await takenVariances(tx, device.device_id, [slot.slot_key])).get(slot.slot_key) ?? [])];
+  // The lowest free variance, except one whose PIN equals a live code's on this lock (two codes 26·k hours
+  // apart can collide with odds 1/T, see docs/algopin.md §7): the lock could not tell them apart.
+  let variance: number | null;
+  let pin: string | null;
+  for (;;) {
+    variance = lowestFreeVariance(slot.capacity, taken);
+    if (variance === null) throw await slotFull(tx, device, frame, now);
+    pin = await services.codes.issueOfflinePin(tx, device, pinParams(frame, variance));
+    if (pin === null || !(await findLiveCodeOnDevice(tx, device.workspace_id, device.device_id, pin))) break;
+    taken.push(variance);
+  }
   // The end is in the future (planOfflineTimeFrame checked), so the code starts unset, setting or set.
   const step = stepAt(frame, now) as 'unset' | 'setting' | 'set';
   const code: AccessCodeRecord = {
