@@ -1,5 +1,6 @@
 import type { DeviceRecord } from '../domain/records.ts';
-import { getDevice, getDeviceByName } from '../store/repos/devices.ts';
+import type { Db } from '../store/index.ts';
+import { getDevice, getDeviceByName, getDeviceForUpdate } from '../store/repos/devices.ts';
 import { invalidInput, notFound } from './errors.ts';
 import type { RouteContext } from './route.ts';
 
@@ -22,5 +23,12 @@ export async function findDevice(
       input.device_id ? { device_id: input.device_id } : undefined,
     );
   }
+  return device;
+}
+
+/** The device, its row locked for the rest of `tx` (changes on one device are serialized), or 404. */
+export async function lockDevice(ctx: RouteContext, tx: Db, deviceId: string): Promise<DeviceRecord> {
+  const device = await getDeviceForUpdate(tx, ctx.store.dialect, ctx.workspace.workspace_id, deviceId);
+  if (!device) throw notFound('device', 'Device not found.', { device_id: deviceId });
   return device;
 }

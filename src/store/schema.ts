@@ -2,6 +2,7 @@
 // (bigint in Postgres, integer in SQLite), booleans are 0/1 integers and structured values are JSON text:
 // the same representation on both dialects, so one migration set and one query set serve both.
 import type { Generated } from 'kysely';
+import type { AccessCodeKind, AccessCodeStatus } from '../domain/records.ts';
 
 export interface WorkspaceTable {
   workspace_id: string;
@@ -96,8 +97,6 @@ export interface VirtualLockTable {
   updated_at: number;
 }
 
-export type AccessCodeKind = 'hourly' | 'daily' | 'one_time' | 'permanent' | 'online';
-
 export interface AccessCodeTable {
   access_code_id: string;
   workspace_id: string;
@@ -111,7 +110,7 @@ export interface AccessCodeTable {
   is_one_time_use: number;
   starts_at: number | null;
   ends_at: number | null;
-  status: 'unset' | 'setting' | 'set' | 'removing';
+  status: AccessCodeStatus;
   /** Offline codes: `<kind>:<slot>`; with `variance`, unique per device. */
   slot_key: string | null;
   variance: number | null;

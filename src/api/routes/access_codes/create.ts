@@ -3,8 +3,7 @@ import { createOfflineAccessCode } from '../../../app/access-codes/create-offlin
 import { toSeamAccessCode } from '../../../domain/seam/access-code.ts';
 import { toSeamActionAttempt } from '../../../domain/seam/action-attempt.ts';
 import { deviceCapabilities } from '../../../domain/seam/device.ts';
-import { getDeviceForUpdate } from '../../../store/repos/devices.ts';
-import { findDevice } from '../../device-lookup.ts';
+import { findDevice, lockDevice } from '../../device-lookup.ts';
 import { ApiError, invalidInput, notFound } from '../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../route.ts';
 import { id, instant } from '../../schemas.ts';
@@ -65,13 +64,7 @@ export default defineRoute({
       throw invalidInput('common_code_key applies to online codes only.');
     }
     const { code, attempt } = await ctx.store.db.transaction().execute(async (tx) => {
-      const device = await getDeviceForUpdate(
-        tx,
-        ctx.store.dialect,
-        ctx.workspace.workspace_id,
-        input.device_id,
-      );
-      if (!device) throw notFound('device', 'Device not found.', { device_id: input.device_id });
+      const device = await lockDevice(ctx, tx, input.device_id);
       return createOfflineAccessCode(
         ctx.services,
         tx,

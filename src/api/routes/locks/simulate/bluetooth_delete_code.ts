@@ -6,7 +6,7 @@ import type { ActionAttemptRecord } from '../../../../domain/records.ts';
 import { toSeamActionAttempt } from '../../../../domain/seam/action-attempt.ts';
 import { getAccessCode } from '../../../../store/repos/access-codes.ts';
 import { insertActionAttempt } from '../../../../store/repos/action-attempts.ts';
-import { getDeviceForUpdate } from '../../../../store/repos/devices.ts';
+import { lockDevice } from '../../../device-lookup.ts';
 import { invalidInput, notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { id } from '../../../schemas.ts';
@@ -21,8 +21,7 @@ export default defineRoute({
   handler: async (ctx, input) => {
     const attempt = await ctx.store.db.transaction().execute(async (tx) => {
       const wsId = ctx.workspace.workspace_id;
-      const device = await getDeviceForUpdate(tx, ctx.store.dialect, wsId, input.device_id);
-      if (!device) throw notFound('device', 'Device not found.', { device_id: input.device_id });
+      const device = await lockDevice(ctx, tx, input.device_id);
       const code = await getAccessCode(tx, wsId, input.access_code_id);
       if (!code || code.device_id !== device.device_id) {
         throw notFound('access_code', 'Access code not found on this device.', {

@@ -7,7 +7,7 @@ import { toSeamActionAttempt } from '../../../../domain/seam/action-attempt.ts';
 import { lockAccessDenied, lockUnlockedByKeypad } from '../../../../domain/seam/events.ts';
 import { findLatestCodeOnDevice } from '../../../../store/repos/access-codes.ts';
 import { insertActionAttempt } from '../../../../store/repos/action-attempts.ts';
-import { getDeviceForUpdate } from '../../../../store/repos/devices.ts';
+import { lockDevice } from '../../../device-lookup.ts';
 import { notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { id } from '../../../schemas.ts';
@@ -29,13 +29,7 @@ export default defineRoute({
   responseKeys: ['action_attempt'],
   handler: async (ctx, input) => {
     const attempt = await ctx.store.db.transaction().execute(async (tx) => {
-      const device = await getDeviceForUpdate(
-        tx,
-        ctx.store.dialect,
-        ctx.workspace.workspace_id,
-        input.device_id,
-      );
-      if (!device) throw notFound('device', 'Device not found.', { device_id: input.device_id });
+      const device = await lockDevice(ctx, tx, input.device_id);
       // The lock alone decides, from its key, clock and memory; the server never tells it which codes exist.
       const outcome = await operateVirtualLock(ctx.services, tx, device.device_id, ctx.now, (lock) =>
         lock.enterPin(input.code, ctx.now),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { operateVirtualLock } from '../../../../app/virtual-locks.ts';
 import { isoUtc } from '../../../../domain/time.ts';
-import { getDeviceForUpdate } from '../../../../store/repos/devices.ts';
+import { lockDevice } from '../../../device-lookup.ts';
 import { notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { duration, id } from '../../../schemas.ts';
@@ -20,13 +20,7 @@ export default defineRoute({
   responseKeys: ['virtual_lock'],
   handler: async (ctx, input) => {
     const lockTime = await ctx.store.db.transaction().execute(async (tx) => {
-      const device = await getDeviceForUpdate(
-        tx,
-        ctx.store.dialect,
-        ctx.workspace.workspace_id,
-        input.device_id,
-      );
-      if (!device) throw notFound('device', 'Device not found.', { device_id: input.device_id });
+      const device = await lockDevice(ctx, tx, input.device_id);
       return operateVirtualLock(ctx.services, tx, device.device_id, ctx.now, (lock) => {
         lock.setClockDrift(input.drift, ctx.now);
         return lock.lockTime(ctx.now);
