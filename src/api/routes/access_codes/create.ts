@@ -4,7 +4,7 @@ import { toSeamAccessCode } from '../../../domain/seam/access-code.ts';
 import { toSeamActionAttempt } from '../../../domain/seam/action-attempt.ts';
 import { deviceCapabilities } from '../../../domain/seam/device.ts';
 import { findDevice, lockDevice } from '../../device-lookup.ts';
-import { ApiError, invalidInput, notFound } from '../../errors.ts';
+import { ApiError, invalidInput } from '../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../route.ts';
 import { id, instant } from '../../schemas.ts';
 

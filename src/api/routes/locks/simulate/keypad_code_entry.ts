@@ -8,7 +8,6 @@ import { lockAccessDenied, lockUnlockedByKeypad } from '../../../../domain/seam/
 import { findLatestCodeOnDevice } from '../../../../store/repos/access-codes.ts';
 import { insertActionAttempt } from '../../../../store/repos/action-attempts.ts';
 import { lockDevice } from '../../../device-lookup.ts';
-import { notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { id } from '../../../schemas.ts';
 

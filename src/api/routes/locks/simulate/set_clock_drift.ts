@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { operateVirtualLock } from '../../../../app/virtual-locks.ts';
 import { isoUtc } from '../../../../domain/time.ts';
 import { lockDevice } from '../../../device-lookup.ts';
-import { notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { duration, id } from '../../../schemas.ts';
 
