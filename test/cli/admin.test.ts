@@ -31,10 +31,12 @@ function runCli(args: string[], extraEnv: Record<string, string>): Promise<CliRe
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, env, timeout: 20_000 },
+      // Generous: a 2-core machine under load can take seconds per start; a hang still ends the test.
+      { cwd: repoRoot, env, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-        resolve({ code, stdout, stderr });
+        const killed = error?.killed ? `\n(killed after 60 s: ${error.signal})` : '';
+        resolve({ code, stdout, stderr: stderr + killed });
       },
     );
   });

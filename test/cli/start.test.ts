@@ -89,11 +89,11 @@ async function serve(dir: string, extraEnv: Record<string, string> = {}): Promis
     stop: async () => {
       const done = exited(child);
       child.kill('SIGTERM');
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 5_000, 'timeout').unref());
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 15_000, 'timeout').unref());
       const code = await Promise.race([done, timeout]);
       if (code === 'timeout') {
         child.kill('SIGKILL');
-        assert.fail('serve did not exit within 5 s of SIGTERM');
+        assert.fail('serve did not exit within 15 s of SIGTERM');
       }
       return code;
     },
