@@ -20,6 +20,7 @@ export {
   LockStateError,
   type LogEvent,
   type OneTimeUse,
+  type OnlineCode,
   type Revocation,
 } from './state.ts';
 export {

@@ -13,6 +13,7 @@ export type Detail =
   | 'activated_now'
   | 'one_time_used_now'
   | 'not_an_algopin'
+  | 'online_code'
   | 'no_match'
   | 'window_ended'
   | 'activation_window_missed'
@@ -44,6 +45,16 @@ export interface OneTimeUse {
   untilMs: number;
 }
 
+/** A custom PIN (4–6 digits) programmed through the bridge; opens by exact match, no window, no key. */
+export interface OnlineCode {
+  pin: string;
+  /** Lock time at which the bridge programmed it. */
+  programmedAtMs: number;
+}
+
+/** An online code is 4 to 6 digits; an algoPIN is 7 or more, so the length says which table to check. */
+export const ONLINE_PIN = /^[0-9]{4,6}$/;
+
 /** A PIN deleted over Bluetooth. untilMs null = kept for ever (start unknown, or permanent code). */
 export interface Revocation {
   pin: string;
@@ -58,7 +69,9 @@ export type LogEvent =
   | 'set_time'
   | 'delete_pin'
   | 'clear_lockout'
-  | 'rotate_key';
+  | 'rotate_key'
+  | 'program_online_code'
+  | 'remove_online_code';
 
 export interface AccessLogEntry {
   seq: number;
@@ -82,6 +95,8 @@ export interface Capacities {
   revoked: number;
   /** Access log ring: the oldest entries are dropped (a real lock uploads them on sync). */
   log: number;
+  /** Online codes programmed through the bridge; a full table refuses a new one (nothing is evicted). */
+  onlineCodes: number;
 }
 
 export const DEFAULT_CAPACITIES: Readonly<Capacities> = Object.freeze({
@@ -89,6 +104,7 @@ export const DEFAULT_CAPACITIES: Readonly<Capacities> = Object.freeze({
   oneTime: 130,
   revoked: 200,
   log: 1000,
+  onlineCodes: 199,
 });
 
 export const STATE_FORMAT = 'latchkey.virtual-lock';
@@ -105,6 +121,8 @@ export interface LockState {
   activated: ActivatedEntry[];
   oneTimeUsed: OneTimeUse[];
   revoked: Revocation[];
+  /** Absent from states written before online codes existed: restored as an empty table. */
+  onlineCodes: OnlineCode[];
   log: { nextSeq: number; entries: AccessLogEntry[] };
   capacities: Capacities;
 }
@@ -154,7 +172,9 @@ function optional<T>(o: Obj, k: string, read: () => T): T | undefined {
 
 /**
  * Parse and check a serialized state. The result is in normal form (fixed key order, unknown fields dropped),
- * which is also what serialize() writes, so restore → serialize is byte-identical.
+ * which is also what serialize() writes, so restore → serialize is byte-identical. Fields added after
+ * version 1 was first written (the online-code table and its capacity) take their defaults when absent, so an
+ * older state restores; its first serialize() writes them out, and that form is stable from then on.
  */
 export function parseState(json: string): LockState {
   let raw: unknown;
@@ -174,7 +194,7 @@ export function parseState(json: string): LockState {
   const l = obj(o.lockout, 'state.lockout');
   const cap = obj(o.capacities, 'state.capacities');
   const log = obj(o.log, 'state.log');
-  return {
+  const state: LockState = {
     format: STATE_FORMAT,
     version: STATE_VERSION,
     lockKey,
@@ -229,6 +249,7 @@ export function parseState(json: string): LockState {
         untilMs: intOrNull(e, 'untilMs', w),
       };
     }),
+    onlineCodes: o.onlineCodes === undefined ? [] : onlineCodes(arr(o, 'onlineCodes', 'state')),
     log: {
       nextSeq: int(log, 'nextSeq', 'log'),
       entries: arr(log, 'entries', 'log').map((v, i) => {
@@ -262,6 +283,26 @@ export function parseState(json: string): LockState {
       oneTime: int(cap, 'oneTime', 'capacities'),
       revoked: int(cap, 'revoked', 'capacities'),
       log: int(cap, 'log', 'capacities'),
+      onlineCodes:
+        cap.onlineCodes === undefined
+          ? DEFAULT_CAPACITIES.onlineCodes
+          : int(cap, 'onlineCodes', 'capacities'),
     },
   };
+  if (state.onlineCodes.length > state.capacities.onlineCodes)
+    throw new LockStateError('state.onlineCodes: more entries than capacities.onlineCodes');
+  return state;
+}
+
+function onlineCodes(list: unknown[]): OnlineCode[] {
+  const seen = new Set<string>();
+  return list.map((v, i) => {
+    const w = `onlineCodes[${i}]`;
+    const e = obj(v, w);
+    const pin = str(e, 'pin', w);
+    if (!ONLINE_PIN.test(pin)) throw new LockStateError(`${w}.pin: expected 4 to 6 digits`);
+    if (seen.has(pin)) throw new LockStateError(`${w}.pin: duplicate ${pin}`);
+    seen.add(pin);
+    return { pin, programmedAtMs: int(e, 'programmedAtMs', w) };
+  });
 }

@@ -24,6 +24,7 @@ import {
   type Detail,
   type LockState,
   LockStateError,
+  ONLINE_PIN,
   type OneTimeUse,
   parseState,
   type Revocation,
@@ -43,6 +44,8 @@ export interface EnterPinResult {
   durationDays?: number;
   /** True when this entry activated a long code (first use inside its 24 h activation window). */
   activated?: boolean;
+  /** True when the PIN opened as an online code (programmed through the bridge); kind etc. are then absent. */
+  online?: true;
   /** The lock's own clock at the attempt. */
   lockTimeMs: number;
   /** Set when the keypad is locked after (or during) this attempt: lock-clock instant it reopens. */
@@ -83,6 +86,7 @@ interface Outcome {
   params?: PinParams;
   decoded?: DecodedPin;
   activated?: boolean;
+  online?: true;
 }
 
 export class VirtualLock {
@@ -117,6 +121,7 @@ export class VirtualLock {
       activated: [],
       oneTimeUsed: [],
       revoked: [],
+      onlineCodes: [],
       log: { nextSeq: 1, entries: [] },
       capacities,
     });
@@ -177,6 +182,11 @@ export class VirtualLock {
     return this.#state.oneTimeUsed.map((e) => ({ ...e }));
   }
 
+  /** The online PINs the bridge has programmed, oldest first. */
+  get onlineCodes(): readonly string[] {
+    return this.#state.onlineCodes.map((e) => e.pin);
+  }
+
   /** Lockout counter as it stands at trueNowMs (the leak applied, state untouched). */
   lockoutStatus(trueNowMs: number): {
     failures: number;
@@ -220,7 +230,8 @@ export class VirtualLock {
         lockedUntilMs: lockout.lockedUntilMs,
       };
     }
-    const o = this.#check(pin, now);
+    // The length says which table: 4–6 digits are online codes, never algoPINs (those are 7 or more).
+    const o = ONLINE_PIN.test(pin) ? this.#checkOnline(pin) : this.#check(pin, now);
     const result: EnterPinResult = { accepted: o.accepted, detail: o.detail, lockTimeMs: now };
     if (o.reason) result.reason_code = o.reason;
     if (o.params) {
@@ -231,6 +242,7 @@ export class VirtualLock {
       if (o.decoded?.durationDays !== undefined) result.durationDays = o.decoded.durationDays;
     }
     if (o.activated) result.activated = true;
+    if (o.online) result.online = true;
     if (!o.accepted && o.counts) {
       const until = recordFailure(lockout, now);
       if (until > 0) result.lockedUntilMs = until;
@@ -246,6 +258,19 @@ export class VirtualLock {
       variance: o.params?.variance,
     });
     return result;
+  }
+
+  /**
+   * An online code: exact match against what the bridge programmed; no key, no window. The lock never sees the
+   * server's list, only this table. A miss counts toward the lockout like any wrong PIN; the caller has
+   * already refused the attempt if the keypad is locked.
+   */
+  #checkOnline(pin: string): Outcome {
+    if (this.#state.onlineCodes.some((e) => e.pin === pin)) {
+      return { accepted: true, detail: 'online_code', counts: false, online: true };
+    }
+    // Same detail as before the table existed: a 4–6 digit PIN is not an algoPIN, and it is not programmed.
+    return { accepted: false, reason: 'unknown_code', detail: 'not_an_algopin', counts: true };
   }
 
   /** The verification procedure of docs/algopin.md §6, at lock time `now`. At most one HMAC. */
@@ -449,6 +474,38 @@ export class VirtualLock {
     this.#log({ at: trueNowMs === undefined ? null : this.lockTime(trueNowMs), event: 'rotate_key', epoch });
   }
 
+  // --- bridge admin operations (online codes; authenticated like Bluetooth: logged, no keypad lockout) ---
+
+  /**
+   * Program an online code (4–6 digits) through the bridge. Idempotent: a PIN already in the table is left as
+   * it is, so a retried bridge job succeeds. A full table throws LockStorageFullError and evicts nothing.
+   */
+  programOnlineCode(pin: string, trueNowMs: number): void {
+    requireOnlinePin(pin);
+    requireInt('trueNowMs', trueNowMs);
+    const now = this.lockTime(trueNowMs);
+    const table = this.#state.onlineCodes;
+    if (!table.some((e) => e.pin === pin)) {
+      if (table.length >= this.#state.capacities.onlineCodes) {
+        throw new LockStorageFullError(`online-code table full (${table.length} codes)`);
+      }
+      table.push({ pin, programmedAtMs: now });
+    }
+    this.#log({ at: now, event: 'program_online_code', pin });
+  }
+
+  /** Remove an online code through the bridge. Idempotent: returns false when the PIN was not programmed. */
+  removeOnlineCode(pin: string, trueNowMs: number): boolean {
+    requireOnlinePin(pin);
+    requireInt('trueNowMs', trueNowMs);
+    const now = this.lockTime(trueNowMs);
+    const table = this.#state.onlineCodes;
+    const i = table.findIndex((e) => e.pin === pin);
+    if (i >= 0) table.splice(i, 1);
+    this.#log({ at: now, event: 'remove_online_code', pin });
+    return i >= 0;
+  }
+
   #log(entry: Omit<AccessLogEntry, 'seq'>): void {
     const log = this.#state.log;
     const clean: AccessLogEntry = { seq: log.nextSeq++, at: entry.at, event: entry.event };
@@ -470,6 +527,11 @@ function paramsFromEntry(e: ActivatedEntry, decoded: DecodedPin): PinParams {
 
 function dropExpired<T>(list: T[], expired: (item: T) => boolean): void {
   for (let i = list.length - 1; i >= 0; i--) if (expired(list[i] as T)) list.splice(i, 1);
+}
+
+function requireOnlinePin(pin: string): void {
+  if (typeof pin !== 'string' || !ONLINE_PIN.test(pin))
+    throw new RangeError('an online code must be 4 to 6 digits');
 }
 
 function requireInt(name: string, v: number): void {
