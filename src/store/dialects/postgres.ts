@@ -7,5 +7,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
 export function openPostgres(connectionString: string, poolSize = 10): Kysely<Database> {
   const pool = new pg.Pool({ connectionString, max: poolSize });
+  // When an idle pooled connection dies (Postgres restarted, backend terminated, or closing after destroy()),
+  // the pool drops it and emits 'error'; unheard, that would crash the process. The next query reconnects.
+  pool.on('error', () => {});
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
