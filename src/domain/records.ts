@@ -89,4 +89,8 @@ export interface AccessCodeRecord {
   created_at: number;
   /** Set when the code left the lock (ended, or deleted): the API answers 404 from then on. */
   removed_at: number | null;
+  /** Online codes: the PIN the lock holds now, as last confirmed through the bridge (null: none). */
+  programmed_code: string | null;
+  /** Online codes: deletion asked through the API, waiting for the bridge to remove the PIN. */
+  delete_requested: boolean;
 }

@@ -81,6 +81,8 @@ export interface JobTable {
   locked_until: number | null;
   last_error: string | null;
   created_at: number;
+  /** The device a job acts on through its bridge, if any. */
+  device_id: Generated<string | null>;
 }
 
 export interface LockKeyTable {
@@ -118,6 +120,10 @@ export interface AccessCodeTable {
   errors: string;
   created_at: number;
   removed_at: number | null;
+  /** Online codes: the PIN the lock holds now (null: none), as last confirmed through the bridge. */
+  programmed_code: Generated<string | null>;
+  /** Online codes: deletion asked through the API, waiting for the bridge to remove the PIN. */
+  delete_requested: Generated<number>;
 }
 
 export interface EventTable {

@@ -1,6 +1,8 @@
 import type { RouteDefinition } from '../route.ts';
 import accessCodesCreate from './access_codes/create.ts';
+import accessCodesCreateMultiple from './access_codes/create_multiple.ts';
 import accessCodesDelete from './access_codes/delete.ts';
+import accessCodesGenerateCode from './access_codes/generate_code.ts';
 import accessCodesGet from './access_codes/get.ts';
 import accessCodesList from './access_codes/list.ts';
 import accessCodesUpdate from './access_codes/update.ts';
@@ -10,7 +12,9 @@ import connectedAccountsGet from './connected_accounts/get.ts';
 import connectedAccountsList from './connected_accounts/list.ts';
 import devicesGet from './devices/get.ts';
 import devicesList from './devices/list.ts';
+import devicesSimulateConnect from './devices/simulate/connect.ts';
 import devicesSimulateCreate from './devices/simulate/create.ts';
+import devicesSimulateDisconnect from './devices/simulate/disconnect.ts';
 import eventsGet from './events/get.ts';
 import eventsList from './events/list.ts';
 import locksGet from './locks/get.ts';
@@ -24,7 +28,9 @@ import workspacesSimulateAdvanceClock from './workspaces/simulate/advance_clock.
 /** Every API route; each file's path mirrors its URL. */
 export const routes: readonly RouteDefinition[] = [
   accessCodesCreate,
+  accessCodesCreateMultiple,
   accessCodesDelete,
+  accessCodesGenerateCode,
   accessCodesGet,
   accessCodesList,
   accessCodesUpdate,
@@ -34,7 +40,9 @@ export const routes: readonly RouteDefinition[] = [
   connectedAccountsList,
   devicesGet,
   devicesList,
+  devicesSimulateConnect,
   devicesSimulateCreate,
+  devicesSimulateDisconnect,
   eventsGet,
   eventsList,
   locksGet,

@@ -27,6 +27,7 @@ import {
 } from '../../store/repos/access-codes.ts';
 import { insertActionAttempt } from '../../store/repos/action-attempts.ts';
 import { recordEvents, stampAt } from '../events.ts';
+import { uuidv7 } from '../ids.ts';
 import type { Services } from '../services.ts';
 import { scheduleNextStep, stepEvents } from './lifecycle.ts';
 
@@ -83,7 +84,7 @@ export async function createOfflineAccessCode(
   // The end is in the future (planOfflineTimeFrame checked), so the code starts unset, setting or set.
   const step = stepAt(frame, now) as 'unset' | 'setting' | 'set';
   const code: AccessCodeRecord = {
-    access_code_id: randomUUID(),
+    access_code_id: uuidv7(),
     workspace_id: device.workspace_id,
     device_id: device.device_id,
     name: request.name ?? null,
@@ -110,6 +111,8 @@ export async function createOfflineAccessCode(
     errors: [],
     created_at: now,
     removed_at: null,
+    programmed_code: null,
+    delete_requested: false,
   };
   await insertAccessCode(tx, code);
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { type LifecycleStep, nextStep } from '../../domain/access-codes/lifecycle.ts';
 import type { AccessCodeRecord, DeviceRecord } from '../../domain/records.ts';
 import { type AccessCodeEventType, accessCodeEvent, type SeamEvent } from '../../domain/seam/events.ts';
@@ -6,6 +5,7 @@ import type { Db } from '../../store/index.ts';
 import { markAccessCodeRemoved, setAccessCodeStatus } from '../../store/repos/access-codes.ts';
 import { enqueueJob } from '../../store/repos/jobs.ts';
 import { recordEvents, stampAt } from '../events.ts';
+import { uuidv7 } from '../ids.ts';
 
 export const LIFECYCLE_JOB = 'access_code.lifecycle';
 
@@ -26,7 +26,7 @@ export async function scheduleNextStep(
   if (!next) return;
   const payload: LifecyclePayload = { access_code_id: code.access_code_id, step: next.step };
   await enqueueJob(tx, {
-    job_id: randomUUID(),
+    job_id: uuidv7(),
     workspace_id: code.workspace_id,
     kind: LIFECYCLE_JOB,
     payload,

@@ -6,6 +6,12 @@ export const MAX_ACTIVE_CODES = 199;
 /** Online (bridge-programmed) custom PINs; algoPINs are 7 digits or more, so lengths never overlap. */
 export const ONLINE_CODE_LENGTHS = [4, 5, 6];
 
+/** The device error of a lock whose bridge is off-line. */
+export const HUB_DISCONNECTED = {
+  error_code: 'hub_disconnected',
+  message: 'The igloohome bridge of this lock is offline.',
+} as const;
+
 /** The algoPIN ranges, in the Seam `offline_time_frame_options` vocabulary. */
 export const OFFLINE_TIME_FRAME_OPTIONS = [
   { display_name: 'algoPIN hourly-bound', min_duration: 'PT1H', max_duration: 'PT672H' },
@@ -61,8 +67,8 @@ export function deviceCapabilities(d: DeviceRecord): Record<LockCapabilityFlag, 
     can_remotely_lock: false,
     can_remotely_unlock: false,
     can_unlock_with_code: true,
-    can_simulate_connection: false,
-    can_simulate_disconnection: false,
+    can_simulate_connection: d.has_bridge,
+    can_simulate_disconnection: d.has_bridge,
     can_simulate_removal: false,
   };
 }
@@ -76,16 +82,7 @@ export function toSeamDevice(d: DeviceRecord) {
   const created_at = isoUtc(d.created_at);
   const capabilities = deviceCapabilities(d);
   const errors =
-    d.has_bridge && !d.bridge_online
-      ? [
-          {
-            error_code: 'hub_disconnected',
-            message: 'The igloohome bridge of this lock is offline.',
-            is_device_error: true,
-            created_at,
-          },
-        ]
-      : [];
+    d.has_bridge && !d.bridge_online ? [{ ...HUB_DISCONNECTED, is_device_error: true, created_at }] : [];
   const warnings = d.has_bridge
     ? []
     : [

@@ -27,6 +27,10 @@ const DESCRIPTIONS: Record<string, string> = {
   'access_code.set_on_device': 'An access code is active on the lock.',
   'access_code.removed_from_device': 'An access code was removed from the lock.',
   'access_code.deleted': 'An access code was deleted.',
+  'access_code.delay_in_setting_on_device': 'Programming an access code on the lock is delayed.',
+  'access_code.delay_in_removing_from_device': 'Removing an access code from the lock is delayed.',
+  'device.connected': 'A device came back on-line.',
+  'device.disconnected': 'A device went off-line.',
   'lock.unlocked': 'A lock was unlocked.',
   'lock.access_denied': 'A lock refused an entry.',
 };
@@ -90,5 +94,51 @@ export function lockAccessDenied(
     ...base(stamp, 'lock.access_denied', device),
     reason: { reason_code, message },
     ...(code ? { access_code_id: code.access_code_id } : {}),
+  };
+}
+
+export type DelayEventType =
+  | 'access_code.delay_in_setting_on_device'
+  | 'access_code.delay_in_removing_from_device';
+
+/** A bridge delay: the Seam model wants the six issue arrays, filled from the device and the code. */
+export function accessCodeDelayEvent(
+  stamp: EventStamp,
+  type: DelayEventType,
+  device: DeviceRecord,
+  code: AccessCodeRecord,
+  deviceError: { error_code: string; message: string },
+  warning: { warning_code: string; message: string },
+): SeamEvent {
+  const at = isoUtc(stamp.occurred_at);
+  return {
+    ...base(stamp, type, device),
+    access_code_id: code.access_code_id,
+    connected_account_errors: [],
+    connected_account_warnings: [],
+    device_errors: [{ ...deviceError, created_at: at }],
+    device_warnings: [],
+    access_code_errors: [],
+    access_code_warnings: [{ ...warning, created_at: at }],
+  };
+}
+
+export function deviceConnected(stamp: EventStamp, device: DeviceRecord): SeamEvent {
+  return base(stamp, 'device.connected', device);
+}
+
+export function deviceDisconnected(
+  stamp: EventStamp,
+  device: DeviceRecord,
+  error: { error_code: 'hub_disconnected'; message: string },
+): SeamEvent {
+  const at = isoUtc(stamp.occurred_at);
+  return {
+    ...base(stamp, 'device.disconnected', device),
+    error_code: error.error_code,
+    connected_account_errors: [],
+    connected_account_warnings: [],
+    device_errors: [{ error_code: error.error_code, message: error.message, created_at: at }],
+    device_warnings: [],
   };
 }

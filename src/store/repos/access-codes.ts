@@ -10,6 +10,7 @@ function toRecord(r: Selectable<AccessCodeTable>): AccessCodeRecord {
     ...r,
     is_offline: r.is_offline === 1,
     is_one_time_use: r.is_one_time_use === 1,
+    delete_requested: r.delete_requested === 1,
     warnings: JSON.parse(r.warnings),
     errors: JSON.parse(r.errors),
   };
@@ -22,6 +23,7 @@ export async function insertAccessCode(db: Db, c: AccessCodeRecord): Promise<voi
       ...c,
       is_offline: c.is_offline ? 1 : 0,
       is_one_time_use: c.is_one_time_use ? 1 : 0,
+      delete_requested: c.delete_requested ? 1 : 0,
       warnings: JSON.stringify(c.warnings),
       errors: JSON.stringify(c.errors),
     })
@@ -163,4 +165,60 @@ export async function markAccessCodeRemoved(db: Db, accessCodeId: string, at: nu
     .where('removed_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
+}
+
+export type AccessCodeChanges = Partial<
+  Pick<
+    AccessCodeRecord,
+    | 'name'
+    | 'code'
+    | 'type'
+    | 'starts_at'
+    | 'ends_at'
+    | 'status'
+    | 'warnings'
+    | 'programmed_code'
+    | 'delete_requested'
+  >
+>;
+
+export async function updateAccessCode(
+  db: Db,
+  accessCodeId: string,
+  changes: AccessCodeChanges,
+): Promise<void> {
+  const { warnings, delete_requested, ...plain } = changes;
+  await db
+    .updateTable('access_codes')
+    .set({
+      ...plain,
+      ...(warnings === undefined ? {} : { warnings: JSON.stringify(warnings) }),
+      ...(delete_requested === undefined ? {} : { delete_requested: delete_requested ? 1 : 0 }),
+    })
+    .where('access_code_id', '=', accessCodeId)
+    .execute();
+}
+
+/** Live codes of a device with their PINs (to generate one that is not taken). */
+export async function liveCodesOnDevice(db: Db, deviceId: string): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('access_codes')
+    .select('code')
+    .where('device_id', '=', deviceId)
+    .where('removed_at', 'is', null)
+    .execute();
+  return new Set(rows.flatMap((r) => (r.code === null ? [] : [r.code])));
+}
+
+/** The PIN of a live code with this common_code_key in the workspace (same key, same code). */
+export async function findCodeByCommonKey(db: Db, workspaceId: string, key: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('access_codes')
+    .select('code')
+    .where('workspace_id', '=', workspaceId)
+    .where('common_code_key', '=', key)
+    .where('removed_at', 'is', null)
+    .orderBy('created_at')
+    .executeTakeFirst();
+  return row?.code ?? null;
 }

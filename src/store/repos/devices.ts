@@ -156,3 +156,11 @@ const SAMPLE_DEVICE: DeviceRecord = {
   custom_metadata: {},
   created_at: 0,
 };
+
+export async function setBridgeOnline(db: Db, deviceId: string, online: boolean): Promise<void> {
+  await db
+    .updateTable('devices')
+    .set({ bridge_online: online ? 1 : 0 })
+    .where('device_id', '=', deviceId)
+    .execute();
+}

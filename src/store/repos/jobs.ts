@@ -13,7 +13,10 @@ export interface JobRecord {
 }
 
 export interface NewJob {
+  /** UUIDv7, so jobs due at the same instant run in the order they were made. */
   job_id: string;
+  /** The device whose bridge the job needs, if any. */
+  device_id?: string | null;
   workspace_id: string | null;
   kind: string;
   payload: unknown;
@@ -28,6 +31,7 @@ export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
     .insertInto('jobs')
     .values({
       ...job,
+      device_id: job.device_id ?? null,
       payload: JSON.stringify(job.payload),
       status: 'pending',
       locked_until: null,
@@ -61,6 +65,7 @@ export async function claimDueJobs(
     )
     .where(sql<boolean>`j.run_at <= ${realNow} + coalesce(w.clock_offset_ms, 0)`)
     .orderBy('j.run_at')
+    .orderBy('j.job_id')
     .limit(limit);
   if (dialect === 'postgres') candidates = candidates.forUpdate('j').skipLocked();
   const rows = await db
@@ -73,7 +78,7 @@ export async function claimDueJobs(
     .where('job_id', 'in', candidates)
     .returningAll()
     .execute();
-  return rows.map(toRecord).sort((a, b) => a.run_at - b.run_at);
+  return rows.map(toRecord).sort((a, b) => a.run_at - b.run_at || (a.job_id < b.job_id ? -1 : 1));
 }
 
 function toRecord(r: Selectable<JobTable>): JobRecord {
@@ -140,4 +145,19 @@ export async function workspaceClockOffset(db: Db, workspaceId: string | null): 
 
 export async function getJob(db: Db, jobId: string) {
   return db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
+/** Parked jobs wait for something outside the clock (a bridge back on-line): their run_at is this. */
+export const PARKED_RUN_AT = Number.MAX_SAFE_INTEGER;
+
+/** Makes a device's parked jobs due now; they then run in the order they were made. */
+export async function wakeParkedJobs(db: Db, deviceId: string, now: number): Promise<number> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ run_at: now })
+    .where('device_id', '=', deviceId)
+    .where('status', '=', 'pending')
+    .where('run_at', '=', PARKED_RUN_AT)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { createOfflineAccessCode } from '../../../app/access-codes/create-offline.ts';
+import { createOnlineAccessCode } from '../../../app/access-codes/online.ts';
 import { toSeamAccessCode } from '../../../domain/seam/access-code.ts';
 import { toSeamActionAttempt } from '../../../domain/seam/action-attempt.ts';
-import { deviceCapabilities } from '../../../domain/seam/device.ts';
-import { findDevice, lockDevice } from '../../device-lookup.ts';
+import { lockDevice } from '../../device-lookup.ts';
 import { ApiError, invalidInput } from '../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../route.ts';
 import { id, instant } from '../../schemas.ts';
@@ -38,33 +38,32 @@ export default defineRoute({
   responseKeys: ['access_code', 'action_attempt'],
   handler: async (ctx, input) => {
     const offline = input.is_offline_access_code ?? input.use_offline_access_code ?? false;
-    if (!offline) {
-      const device = await findDevice(ctx, input);
-      if (!deviceCapabilities(device).can_program_online_access_codes) {
-        throw new ApiError(
-          400,
-          'online_access_codes_not_supported',
-          'This lock has no bridge, so it takes only offline codes: set is_offline_access_code to true.',
-        );
-      }
-      throw new ApiError(
-        501,
-        'not_implemented',
-        'Online access codes through the bridge are not available yet.',
-      );
-    }
-    if (input.code !== undefined) {
+    if (offline && input.code !== undefined) {
       throw new ApiError(
         400,
         'cannot_specify_offline_code',
         'Offline access codes are algoPINs computed from the lock’s key: leave out `code`; the PIN is in the response.',
       );
     }
-    if (input.common_code_key !== undefined) {
+    if (offline && input.common_code_key !== undefined) {
       throw invalidInput('common_code_key applies to online codes only.');
+    }
+    if (!offline && (input.is_one_time_use || input.max_time_rounding !== undefined)) {
+      throw invalidInput(
+        'is_one_time_use and max_time_rounding apply to offline codes (is_offline_access_code: true).',
+      );
     }
     const { code, attempt } = await ctx.store.db.transaction().execute(async (tx) => {
       const device = await lockDevice(ctx, tx, input.device_id);
+      if (!offline) {
+        const { name, code, starts_at, ends_at, common_code_key } = input;
+        return createOnlineAccessCode(
+          tx,
+          device,
+          { name, code, starts_at, ends_at, common_code_key },
+          ctx.now,
+        );
+      }
       return createOfflineAccessCode(
         ctx.services,
         tx,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { updateOnlineAccessCode } from '../../../app/access-codes/online.ts';
+import { toSeamActionAttempt } from '../../../domain/seam/action-attempt.ts';
 import { findAccessCode } from '../../access-code-lookup.ts';
+import { lockDevice } from '../../device-lookup.ts';
 import { ApiError } from '../../errors.ts';
 import { defineRoute } from '../../route.ts';
 import { id, instant } from '../../schemas.ts';
@@ -7,7 +10,7 @@ import { id, instant } from '../../schemas.ts';
 export default defineRoute({
   path: '/access_codes/update',
   methods: ['POST', 'PATCH', 'PUT'],
-  summary: 'Update an access code (offline codes cannot be updated)',
+  summary: 'Update an online access code (name, code, time frame); offline codes cannot be updated',
   input: z.strictObject({
     access_code_id: id(),
     device_id: id().optional(),
@@ -39,10 +42,19 @@ export default defineRoute({
         'Offline access codes (algoPINs) cannot be modified: the PIN encodes its time frame. Create a new code instead.',
       );
     }
-    throw new ApiError(
-      501,
-      'not_implemented',
-      'Online access codes through the bridge are not available yet.',
-    );
+    const attempt = await ctx.store.db.transaction().execute(async (tx) => {
+      const device = await lockDevice(ctx, tx, code.device_id);
+      // Read again under the device lock: a bridge job may have moved it since.
+      const fresh = await findAccessCode(ctx, code.access_code_id, tx);
+      const { name, starts_at, ends_at, type } = input;
+      return updateOnlineAccessCode(
+        tx,
+        device,
+        fresh,
+        { name, code: input.code, starts_at, ends_at, type },
+        ctx.now,
+      );
+    });
+    return { action_attempt: toSeamActionAttempt(attempt) };
   },
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { applyStep } from '../../../../app/access-codes/lifecycle.ts';
 import { recordEvents, stampAt } from '../../../../app/events.ts';
 import { operateVirtualLock } from '../../../../app/virtual-locks.ts';
 import type { ActionAttemptRecord } from '../../../../domain/records.ts';
@@ -55,6 +56,17 @@ export default defineRoute({
           ? lockUnlockedByKeypad(stampAt(ctx.now), device, code, record.action_attempt_id)
           : lockAccessDenied(stampAt(ctx.now), device, reason, DENIAL_MESSAGES[reason], code),
       ]);
+      // A lock with its bridge on-line syncs its access log: a used one-time code is then reported used and
+      // removed (the lock will not open for it again anyway).
+      if (
+        outcome.accepted &&
+        code?.is_one_time_use &&
+        code.removed_at === null &&
+        device.has_bridge &&
+        device.bridge_online
+      ) {
+        await applyStep(tx, device, code, 'removed', ctx.now, ctx.now);
+      }
       return record;
     });
     return { action_attempt: toSeamActionAttempt(attempt) };
