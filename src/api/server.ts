@@ -7,6 +7,7 @@ import type { Services } from '../app/services.ts';
 import { AccessCodeRuleError } from '../domain/access-codes/rule-error.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
+import { LockStorageFullError } from '../lock/index.ts';
 import type { Store } from '../store/index.ts';
 import { InvalidCursorError } from '../store/list-options.ts';
 import { findWorkspaceByKeyHash } from '../store/repos/workspaces.ts';
@@ -154,6 +155,10 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
 function toApiError(error: unknown, request: FastifyRequest, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof InvalidCursorError) return invalidInput(error.message);
+  if (error instanceof LockStorageFullError) {
+    // The lock's own memory (revocation list, online-code table) is full: the admin must clear it first.
+    return new ApiError(409, 'lock_storage_full', `The lock refused: ${error.message}.`);
+  }
   if (error instanceof AccessCodeRuleError) {
     return new ApiError(error.status, error.type, error.message, error.data ? { data: error.data } : {});
   }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { startServer, startupBanner } from '../app/serve.ts';
 import { loadConfig } from '../config.ts';
 import { registerAdminCommands } from './admin.ts';
 import { registerOfflineCommands } from './offline.ts';
@@ -24,6 +23,8 @@ program
       ...(opts.host ? { HOST: opts.host } : {}),
       ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : {}),
     });
+    // Loaded here, not at the top: the other commands need neither Fastify nor the routes.
+    const { startServer, startupBanner } = await import('../app/serve.ts');
     const server = await startServer(config);
     console.log(startupBanner(server));
     const shutdown = async () => {
