@@ -8,6 +8,8 @@ export interface Config {
   /** 64 hex digits; otherwise a key generated once into `dataDir/master.key`. */
   masterKey: string | undefined;
   dataDir: string;
+  /** Webhook URLs may resolve to loopback and private addresses (handy locally; turn off when exposed). */
+  webhookAllowPrivate: boolean;
   logLevel: string;
 }
 
@@ -24,6 +26,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapApiKey: env.LATCHKEY_BOOTSTRAP_API_KEY || undefined,
     masterKey: env.LATCHKEY_MASTER_KEY || undefined,
     dataDir: env.LATCHKEY_DATA_DIR ?? './data',
+    webhookAllowPrivate: !['0', 'false', 'no', 'off'].includes(
+      (env.LATCHKEY_WEBHOOK_ALLOW_PRIVATE ?? 'true').toLowerCase(),
+    ),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { hashApiKey } from '../app/api-keys.ts';
 import type { Services } from '../app/services.ts';
+import { WebhookUrlError } from '../app/webhook-sender.ts';
 import { AccessCodeRuleError } from '../domain/access-codes/rule-error.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
@@ -155,6 +156,8 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
 function toApiError(error: unknown, request: FastifyRequest, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof InvalidCursorError) return invalidInput(error.message);
+  if (error instanceof WebhookUrlError)
+    return new ApiError(400, 'invalid_webhook_url', `Webhook URL ${error.message}.`);
   if (error instanceof LockStorageFullError) {
     // The lock's own memory (revocation list, online-code table) is full: the admin must clear it first.
     return new ApiError(409, 'lock_storage_full', `The lock refused: ${error.message}.`);

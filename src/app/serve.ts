@@ -5,16 +5,19 @@ import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
 import { loadMasterKey } from '../codeserver/master-key.ts';
 import type { Config } from '../config.ts';
 import { jobHandlers } from '../jobs/handlers.ts';
-import { JobRunner } from '../jobs/runner.ts';
+import { JobRunner, JobRunnerGroup } from '../jobs/runner.ts';
+import { deliverWebhook } from '../jobs/webhook-delivery.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type BootstrapOutcome, bootstrap } from './bootstrap.ts';
 import type { Services } from './services.ts';
+import type { NetworkPolicy } from './webhook-sender.ts';
+import { WEBHOOK_DELIVERY_JOB } from './webhooks.ts';
 
 export interface RunningServer {
   url: string;
   app: FastifyInstance;
   store: Store;
-  jobs: JobRunner;
+  jobs: JobRunnerGroup;
   bootstrap: BootstrapOutcome;
   close(): Promise<void>;
 }
@@ -35,7 +38,9 @@ export async function startServer(
   const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
   const store = await openStore(config.databaseUrl);
   try {
-    const { services, jobs } = createServices(store, masterKey, logger);
+    const { services, jobs } = createServices(store, masterKey, logger, Date.now, {
+      allowPrivateNetworks: config.webhookAllowPrivate,
+    });
     const outcome = await bootstrap(services, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });
     const app = await buildApp({ services, logger });
     const address = await app.listen({ host: config.host, port: config.port });
@@ -58,24 +63,43 @@ export async function startServer(
   }
 }
 
-/** The services of one server process, with the job runner that drives its durable jobs. */
+/**
+ * The services of one server process, with the runners that drive its durable jobs: one for the lock and
+ * code work, one for webhook deliveries (a slow receiver must never hold up an access code's lifecycle).
+ */
 export function createServices(
   store: Store,
   masterKey: Buffer,
   logger: Logger,
   realNow: () => number = Date.now,
-): { services: Services; jobs: JobRunner } {
+  network: NetworkPolicy = { allowPrivateNetworks: true },
+): { services: Services; jobs: JobRunnerGroup } {
   const services: Services = {
     store,
     codes: new BuiltinCodeProvider(masterKey),
     masterKey,
+    network,
     realNow,
+    // advance_clock: lifecycle steps happen at once; webhook attempts follow on their runner's next poll.
     runDueJobs: async () => {
-      await jobs.runDue();
+      await main.runDue();
     },
   };
-  const jobs = new JobRunner({ services, handlers: jobHandlers, logger, realNow });
-  return { services, jobs };
+  const main = new JobRunner({
+    services,
+    handlers: jobHandlers,
+    logger,
+    realNow,
+    kinds: { except: [WEBHOOK_DELIVERY_JOB] },
+  });
+  const webhooks = new JobRunner({
+    services,
+    handlers: { [WEBHOOK_DELIVERY_JOB]: deliverWebhook },
+    logger,
+    realNow,
+    kinds: { only: [WEBHOOK_DELIVERY_JOB] },
+  });
+  return { services, jobs: new JobRunnerGroup([main, webhooks]) };
 }
 
 /** What a person sees at start-up: where the API is and which key opens it. */

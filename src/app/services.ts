@@ -1,5 +1,6 @@
 import type { CodeProvider } from '../codeserver/provider.ts';
 import type { Store } from '../store/index.ts';
+import type { NetworkPolicy } from './webhook-sender.ts';
 
 /**
  * What the API routes, the jobs and the CLI share: the database, the code server and the master key that
@@ -9,6 +10,8 @@ export interface Services {
   store: Store;
   codes: CodeProvider;
   masterKey: Buffer;
+  /** Which networks webhook URLs may reach (server-side request forgery guard). */
+  network: NetworkPolicy;
   /** Real time; a workspace sees it moved by its sandbox offset. Tests pin it. */
   realNow: () => number;
   /** Runs every durable job due now (advance_clock needs transitions to happen at once). */

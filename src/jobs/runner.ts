@@ -30,6 +30,8 @@ export interface JobRunnerOptions {
   leaseMs?: number;
   batchSize?: number;
   maxAttempts?: number;
+  /** Which job kinds this runner claims (default: all). Slow kinds get their own runner. */
+  kinds?: { only?: readonly string[]; except?: readonly string[] };
 }
 
 /** Retry delay after the n-th failed attempt: 1 s doubling, at most an hour. */
@@ -57,6 +59,7 @@ export class JobRunner {
       leaseMs: 60_000,
       batchSize: 50,
       maxAttempts: 10,
+      kinds: {},
       ...options,
     };
   }
@@ -100,7 +103,14 @@ export class JobRunner {
       const { realNow, leaseMs, batchSize } = this.opts;
       const { store } = this.opts.services;
       const claimedAt = realNow();
-      const jobs = await claimDueJobs(store.db, store.dialect, claimedAt, leaseMs, batchSize);
+      const jobs = await claimDueJobs(
+        store.db,
+        store.dialect,
+        claimedAt,
+        leaseMs,
+        batchSize,
+        this.opts.kinds,
+      );
       if (jobs.length === 0) return total;
       for (const job of jobs) {
         // The batch shares one lease, which may run out while earlier jobs run; by then another process
@@ -130,6 +140,30 @@ export class JobRunner {
       const retryAt = job.attempts >= maxAttempts ? null : realNow() + offset + retryDelayMs(job.attempts);
       await failJob(store.db, job.job_id, message, retryAt);
       logger.warn({ job_id: job.job_id, kind: job.kind, attempts: job.attempts, err: message }, 'job failed');
+    }
+  }
+}
+
+/** Several runners (each with its own job kinds) started, stopped and drained together. */
+export class JobRunnerGroup {
+  constructor(readonly runners: readonly JobRunner[]) {}
+
+  start(): void {
+    for (const r of this.runners) r.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((r) => r.stop()));
+  }
+
+  /** Runs everything due on every runner until nothing is left (jobs may schedule jobs for other runners). */
+  async runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      let ran = 0;
+      for (const r of this.runners) ran += await r.runDue();
+      total += ran;
+      if (ran === 0) return total;
     }
   }
 }

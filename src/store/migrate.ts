@@ -2,12 +2,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_access_codes.ts';
 import * as m003 from './migrations/003_online_codes.ts';
+import * as m004 from './migrations/004_webhooks.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
 const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_access_codes': m002,
   '003_online_codes': m003,
+  '004_webhooks': m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

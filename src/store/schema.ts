@@ -138,6 +138,46 @@ export interface EventTable {
   body: string;
 }
 
+export interface WebhookTable {
+  webhook_id: string;
+  workspace_id: string;
+  url: string;
+  /** JSON array; `["*"]` is every event. */
+  event_types: string;
+  /** The `whsec_…` signing secret, sealed under the master key. */
+  sealed_secret: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDeliveryTable {
+  /** Also the `svix-id` of every attempt, so a receiver can drop duplicates. */
+  delivery_id: string;
+  webhook_id: string;
+  workspace_id: string;
+  event_id: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  /** Workspace clock; null once finished. */
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookAttemptTable {
+  attempt_id: string;
+  delivery_id: string;
+  attempt_number: number;
+  attempted_at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -155,4 +195,7 @@ export interface Database {
   virtual_locks: VirtualLockTable;
   access_codes: AccessCodeTable;
   events: EventTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }

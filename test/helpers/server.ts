@@ -7,7 +7,7 @@ import { bootstrap } from '../../src/app/bootstrap.ts';
 import { createServices } from '../../src/app/serve.ts';
 import type { Services } from '../../src/app/services.ts';
 import { type CreatedWorkspace, createWorkspace } from '../../src/app/workspaces.ts';
-import type { JobRunner } from '../../src/jobs/runner.ts';
+import type { JobRunnerGroup } from '../../src/jobs/runner.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { TestDatabase, TestDialect } from './databases.ts';
 
@@ -24,7 +24,7 @@ export interface TestServer {
   clock: { now: number };
   services: Services;
   /** The job runner (not started: tests run due jobs explicitly, or start it). */
-  jobs: JobRunner;
+  jobs: JobRunnerGroup;
   /** Another workspace with its own key and locks, for isolation tests. */
   createOtherWorkspace(is_sandbox?: boolean): Promise<CreatedWorkspace>;
   close(): Promise<void>;

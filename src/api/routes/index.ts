@@ -22,6 +22,13 @@ import locksList from './locks/list.ts';
 import locksSimulateBluetoothDeleteCode from './locks/simulate/bluetooth_delete_code.ts';
 import locksSimulateKeypadCodeEntry from './locks/simulate/keypad_code_entry.ts';
 import locksSimulateSetClockDrift from './locks/simulate/set_clock_drift.ts';
+import webhooksCreate from './webhooks/create.ts';
+import webhooksDelete from './webhooks/delete.ts';
+import webhooksDeliveriesList from './webhooks/deliveries/list.ts';
+import webhooksDeliveriesResend from './webhooks/deliveries/resend.ts';
+import webhooksGet from './webhooks/get.ts';
+import webhooksList from './webhooks/list.ts';
+import webhooksUpdate from './webhooks/update.ts';
 import workspacesGet from './workspaces/get.ts';
 import workspacesSimulateAdvanceClock from './workspaces/simulate/advance_clock.ts';
 
@@ -50,6 +57,13 @@ export const routes: readonly RouteDefinition[] = [
   locksSimulateBluetoothDeleteCode,
   locksSimulateKeypadCodeEntry,
   locksSimulateSetClockDrift,
+  webhooksCreate,
+  webhooksDelete,
+  webhooksDeliveriesList,
+  webhooksDeliveriesResend,
+  webhooksGet,
+  webhooksList,
+  webhooksUpdate,
   workspacesGet,
   workspacesSimulateAdvanceClock,
 ] as unknown as readonly RouteDefinition[];

@@ -52,6 +52,7 @@ export async function claimDueJobs(
   realNow: number,
   leaseMs: number,
   limit: number,
+  kinds: { only?: readonly string[]; except?: readonly string[] } = {},
 ): Promise<JobRecord[]> {
   let candidates = db
     .selectFrom('jobs as j')
@@ -67,6 +68,8 @@ export async function claimDueJobs(
     .orderBy('j.run_at')
     .orderBy('j.job_id')
     .limit(limit);
+  if (kinds.only) candidates = candidates.where('j.kind', 'in', [...kinds.only]);
+  if (kinds.except) candidates = candidates.where('j.kind', 'not in', [...kinds.except]);
   if (dialect === 'postgres') candidates = candidates.forUpdate('j').skipLocked();
   const rows = await db
     .updateTable('jobs')

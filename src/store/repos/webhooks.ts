@@ -1,0 +1,122 @@
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Db } from '../index.ts';
+import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../schema.ts';
+
+export type WebhookRow = Selectable<WebhookTable>;
+export type DeliveryRow = Selectable<WebhookDeliveryTable>;
+
+export async function insertWebhook(db: Db, row: WebhookTable): Promise<void> {
+  await db.insertInto('webhooks').values(row).execute();
+}
+
+export async function getWebhookRow(
+  db: Db,
+  workspaceId: string,
+  webhookId: string,
+): Promise<WebhookRow | null> {
+  const row = await db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('webhook_id', '=', webhookId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function liveWebhookRows(db: Db, workspaceId: string): Promise<WebhookRow[]> {
+  return db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .orderBy('webhook_id')
+    .execute();
+}
+
+export async function updateWebhookRow(
+  db: Db,
+  webhookId: string,
+  changes: Partial<Pick<WebhookTable, 'url' | 'event_types' | 'deleted_at'>>,
+): Promise<void> {
+  await db.updateTable('webhooks').set(changes).where('webhook_id', '=', webhookId).execute();
+}
+
+export async function insertDeliveries(db: Db, rows: Insertable<WebhookDeliveryTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('webhook_deliveries').values(rows).execute();
+}
+
+/** A delivery with what sending it needs: its webhook (even if deleted since) and the event body. */
+export async function getDeliveryForSending(db: Db, deliveryId: string) {
+  return (
+    (await db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.webhook_id', 'd.webhook_id')
+      .innerJoin('events as e', 'e.event_id', 'd.event_id')
+      .select([
+        'd.delivery_id',
+        'd.workspace_id',
+        'd.status',
+        'd.attempts',
+        'w.webhook_id',
+        'w.url',
+        'w.sealed_secret',
+        'w.deleted_at',
+        'e.body',
+      ])
+      .where('d.delivery_id', '=', deliveryId)
+      .executeTakeFirst()) ?? null
+  );
+}
+
+export async function getDeliveryRow(
+  db: Db,
+  workspaceId: string,
+  deliveryId: string,
+): Promise<DeliveryRow | null> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('delivery_id', '=', deliveryId)
+    .executeTakeFirst();
+  return row ?? null;
+}
+
+export async function updateDeliveryRow(
+  db: Db,
+  deliveryId: string,
+  changes: Updateable<WebhookDeliveryTable>,
+): Promise<void> {
+  await db.updateTable('webhook_deliveries').set(changes).where('delivery_id', '=', deliveryId).execute();
+}
+
+export async function insertAttempt(db: Db, row: WebhookAttemptTable): Promise<void> {
+  await db.insertInto('webhook_attempts').values(row).execute();
+}
+
+/** The most recent deliveries of a webhook with their attempts, newest first. */
+export async function recentDeliveries(db: Db, webhookId: string, limit: number, status?: string) {
+  let q = db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', webhookId);
+  if (status) q = q.where('status', '=', status as DeliveryRow['status']);
+  const deliveries = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('delivery_id', 'desc')
+    .limit(limit)
+    .execute();
+  const ids = deliveries.map((d) => d.delivery_id);
+  const attempts =
+    ids.length === 0
+      ? []
+      : await db
+          .selectFrom('webhook_attempts')
+          .selectAll()
+          .where('delivery_id', 'in', ids)
+          .orderBy('attempt_number')
+          .execute();
+  return deliveries.map((d) => ({
+    delivery: d,
+    attempts: attempts.filter((a) => a.delivery_id === d.delivery_id),
+  }));
+}
