@@ -8,7 +8,7 @@ import { HUB_DISCONNECTED } from '../domain/seam/device.ts';
 import { accessCodeDelayEvent, accessCodeEvent, type SeamEvent } from '../domain/seam/events.ts';
 import type { Db } from '../store/index.ts';
 import { getAccessCodeById, markAccessCodeRemoved, updateAccessCode } from '../store/repos/access-codes.ts';
-import { getDeviceForUpdate } from '../store/repos/devices.ts';
+import { getDevice } from '../store/repos/devices.ts';
 import { enqueueJob, PARKED_RUN_AT } from '../store/repos/jobs.ts';
 import type { JobContext, JobHandler } from './runner.ts';
 
@@ -38,18 +38,11 @@ const isDelay = (w: AccessCodeWarning) =>
 export const runBridgeSync: JobHandler = async (job, ctx) => {
   const { access_code_id } = job.payload as { access_code_id: string };
   await ctx.store.db.transaction().execute(async (tx) => {
-    const found = await getAccessCodeById(tx, access_code_id);
-    if (!found || found.removed_at !== null) return;
-    // Lock the device row first, as every API change to its codes does, then read the code again: without
-    // it, a delete committed while this job programs the PIN leaves a removed code on the lock.
-    const device = await getDeviceForUpdate(tx, ctx.store.dialect, found.workspace_id, found.device_id);
-    if (!device) return;
     const code = await getAccessCodeById(tx, access_code_id);
     if (!code || code.removed_at !== null) return;
-    // Act at the instant the job came due, as the lifecycle jobs do: a clock jump (sandbox time travel) then
-    // replays a skipped start and end in order, at their true instants. A woken parked job is due now.
-    const at = Math.min(job.run_at, ctx.now);
-    const work = bridgeWork(code, at);
+    const device = await getDevice(tx, code.workspace_id, code.device_id);
+    if (!device) return;
+    const work = bridgeWork(code, ctx.now);
     const events: SeamEvent[] = [];
     if (work.remove !== null || work.program !== null) {
       if (!device.bridge_online) {
@@ -57,20 +50,20 @@ export const runBridgeSync: JobHandler = async (job, ctx) => {
         return;
       }
       await operateVirtualLock(ctx.services, tx, device.device_id, ctx.now, (lock) => {
-        if (work.remove !== null) lock.removeOnlineCode(work.remove, at);
-        if (work.program !== null) lock.programOnlineCode(work.program, at);
+        if (work.remove !== null) lock.removeOnlineCode(work.remove, ctx.now);
+        if (work.program !== null) lock.programOnlineCode(work.program, ctx.now);
       });
       code.programmed_code = work.program ?? (work.remove !== null ? null : code.programmed_code);
       if (work.program !== null)
-        events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.set_on_device', device, code));
+        events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.set_on_device', device, code));
     }
     const wasOnLock = work.remove !== null;
     if (work.finished) {
       await updateAccessCode(tx, code.access_code_id, { programmed_code: null });
-      if (await markAccessCodeRemoved(tx, code.access_code_id, at)) {
+      if (await markAccessCodeRemoved(tx, code.access_code_id, ctx.now)) {
         if (wasOnLock)
-          events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.removed_from_device', device, code));
-        events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.deleted', device, code));
+          events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.removed_from_device', device, code));
+        events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.deleted', device, code));
       }
     } else {
       await updateAccessCode(tx, code.access_code_id, {
@@ -78,7 +71,7 @@ export const runBridgeSync: JobHandler = async (job, ctx) => {
         status: code.programmed_code === null ? 'unset' : 'set',
         warnings: code.warnings.filter((w) => !isDelay(w)),
       });
-      if (work.next_at !== null && work.next_at > at)
+      if (work.next_at !== null && work.next_at > ctx.now)
         await scheduleBridgeSync(tx, code, work.next_at, ctx.now);
     }
     await recordEvents(tx, events);
