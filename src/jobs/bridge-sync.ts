@@ -42,7 +42,10 @@ export const runBridgeSync: JobHandler = async (job, ctx) => {
     if (!code || code.removed_at !== null) return;
     const device = await getDevice(tx, code.workspace_id, code.device_id);
     if (!device) return;
-    const work = bridgeWork(code, ctx.now);
+    // Act at the instant the job came due, as the lifecycle jobs do: a clock jump (sandbox time travel) then
+    // replays a skipped start and end in order, at their true instants. A woken parked job is due now.
+    const at = Math.min(job.run_at, ctx.now);
+    const work = bridgeWork(code, at);
     const events: SeamEvent[] = [];
     if (work.remove !== null || work.program !== null) {
       if (!device.bridge_online) {
@@ -50,20 +53,20 @@ export const runBridgeSync: JobHandler = async (job, ctx) => {
         return;
       }
       await operateVirtualLock(ctx.services, tx, device.device_id, ctx.now, (lock) => {
-        if (work.remove !== null) lock.removeOnlineCode(work.remove, ctx.now);
-        if (work.program !== null) lock.programOnlineCode(work.program, ctx.now);
+        if (work.remove !== null) lock.removeOnlineCode(work.remove, at);
+        if (work.program !== null) lock.programOnlineCode(work.program, at);
       });
       code.programmed_code = work.program ?? (work.remove !== null ? null : code.programmed_code);
       if (work.program !== null)
-        events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.set_on_device', device, code));
+        events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.set_on_device', device, code));
     }
     const wasOnLock = work.remove !== null;
     if (work.finished) {
       await updateAccessCode(tx, code.access_code_id, { programmed_code: null });
-      if (await markAccessCodeRemoved(tx, code.access_code_id, ctx.now)) {
+      if (await markAccessCodeRemoved(tx, code.access_code_id, at)) {
         if (wasOnLock)
-          events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.removed_from_device', device, code));
-        events.push(accessCodeEvent(stampAt(ctx.now), 'access_code.deleted', device, code));
+          events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.removed_from_device', device, code));
+        events.push(accessCodeEvent(stampAt(ctx.now, at), 'access_code.deleted', device, code));
       }
     } else {
       await updateAccessCode(tx, code.access_code_id, {
@@ -71,7 +74,7 @@ export const runBridgeSync: JobHandler = async (job, ctx) => {
         status: code.programmed_code === null ? 'unset' : 'set',
         warnings: code.warnings.filter((w) => !isDelay(w)),
       });
-      if (work.next_at !== null && work.next_at > ctx.now)
+      if (work.next_at !== null && work.next_at > at)
         await scheduleBridgeSync(tx, code, work.next_at, ctx.now);
     }
     await recordEvents(tx, events);
