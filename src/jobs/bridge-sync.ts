@@ -8,7 +8,7 @@ import { HUB_DISCONNECTED } from '../domain/seam/device.ts';
 import { accessCodeDelayEvent, accessCodeEvent, type SeamEvent } from '../domain/seam/events.ts';
 import type { Db } from '../store/index.ts';
 import { getAccessCodeById, markAccessCodeRemoved, updateAccessCode } from '../store/repos/access-codes.ts';
-import { getDevice } from '../store/repos/devices.ts';
+import { getDeviceForUpdate } from '../store/repos/devices.ts';
 import { enqueueJob, PARKED_RUN_AT } from '../store/repos/jobs.ts';
 import type { JobContext, JobHandler } from './runner.ts';
 
@@ -38,10 +38,14 @@ const isDelay = (w: AccessCodeWarning) =>
 export const runBridgeSync: JobHandler = async (job, ctx) => {
   const { access_code_id } = job.payload as { access_code_id: string };
   await ctx.store.db.transaction().execute(async (tx) => {
+    const found = await getAccessCodeById(tx, access_code_id);
+    if (!found || found.removed_at !== null) return;
+    // Lock the device row first, as every API change to its codes does, then read the code again: without
+    // it, a delete committed while this job programs the PIN leaves a removed code on the lock.
+    const device = await getDeviceForUpdate(tx, ctx.store.dialect, found.workspace_id, found.device_id);
+    if (!device) return;
     const code = await getAccessCodeById(tx, access_code_id);
     if (!code || code.removed_at !== null) return;
-    const device = await getDevice(tx, code.workspace_id, code.device_id);
-    if (!device) return;
     // Act at the instant the job came due, as the lifecycle jobs do: a clock jump (sandbox time travel) then
     // replays a skipped start and end in order, at their true instants. A woken parked job is due now.
     const at = Math.min(job.run_at, ctx.now);
