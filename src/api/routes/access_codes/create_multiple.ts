@@ -34,6 +34,8 @@ export default defineRoute({
       // Lock in a fixed order, so two overlapping requests cannot deadlock.
       const devices = [];
       for (const deviceId of [...deviceIds].sort()) devices.push(await lockDevice(ctx, tx, deviceId));
+      // …but create (and answer) in the order asked.
+      devices.sort((a, b) => deviceIds.indexOf(a.device_id) - deviceIds.indexOf(b.device_id));
       const shared = input.code ?? (await generateFreeCode(tx, deviceIds));
       const common_code_key = randomUUID();
       const created = [];
