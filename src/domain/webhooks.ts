@@ -91,6 +91,13 @@ export function classifyAddress(ip: string): AddressClass {
     const lower = ip.toLowerCase();
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
     if (mapped?.[1]) return classifyAddress(mapped[1]);
+    // The same mapping in hex, as the URL parser writes it: [::ffff:169.254.169.254] → ::ffff:a9fe:a9fe.
+    const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
+    if (mappedHex?.[1] && mappedHex[2]) {
+      const hi = Number.parseInt(mappedHex[1], 16);
+      const lo = Number.parseInt(mappedHex[2], 16);
+      return classifyAddress(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
     if (lower === '::1') return 'loopback';
     if (
       lower === '::' ||
