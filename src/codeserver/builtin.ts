@@ -26,9 +26,22 @@ export class BuiltinCodeProvider implements CodeProvider {
   }
 
   async issueOfflinePin(db: Db, device: DeviceRecord, params: PinParams): Promise<string> {
-    const sealed = await getSealedLockKey(db, device.device_id, device.key_epoch);
-    if (sealed === null) throw new Error(`lock ${device.device_id} has no key for epoch ${device.key_epoch}`);
-    const lockKey = open(this.masterKey, sealed, keyContext(device.device_id, device.key_epoch));
+    const lockKey = await openLockKey(db, this.masterKey, device);
+    if (lockKey === null)
+      throw new Error(`lock ${device.device_id} has no key for epoch ${device.key_epoch}`);
     return derivePin(derivePinKey(lockKey, device.key_epoch), params);
   }
+}
+
+/**
+ * The registry's own copy of a lock's key for its current epoch, unsealed (null when the lock has none).
+ * Only the code server itself and the sandbox pairing extension (src/igloohome) may call this.
+ */
+export async function openLockKey(
+  db: Db,
+  masterKey: Uint8Array,
+  device: Pick<DeviceRecord, 'device_id' | 'key_epoch'>,
+): Promise<Buffer | null> {
+  const sealed = await getSealedLockKey(db, device.device_id, device.key_epoch);
+  return sealed === null ? null : open(masterKey, sealed, keyContext(device.device_id, device.key_epoch));
 }
