@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { classifyAddress } from '../domain/webhooks.ts';
 
 // Server-side request forgery guard: every address a webhook URL resolves to is checked — at creation, and
@@ -94,6 +94,13 @@ export function postWebhook(
     };
     let request: http.ClientRequest;
     try {
+      // net.connect never calls `lookup` for an IP-literal host, so a literal is checked here.
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const why = isIP(host) ? refusal(host, options.policy) : null;
+      if (why) {
+        finish(done(null, `refused: ${host} resolves to ${why}`));
+        return;
+      }
       const client = url.startsWith('https:') ? https : http;
       request = client.request(url, {
         method: 'POST',
