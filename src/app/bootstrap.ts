@@ -14,7 +14,7 @@ export type BootstrapOutcome =
  * "not created".
  */
 export async function bootstrap(
-  services: Pick<Services, 'store' | 'codes' | 'masterKey'>,
+  services: Pick<Services, 'store' | 'providers' | 'masterKey'>,
   options: { now: number; bootstrapApiKey?: string | undefined },
 ): Promise<BootstrapOutcome> {
   const { store } = services;

@@ -3,15 +3,14 @@ import pino, { type Logger } from 'pino';
 import { buildApp } from '../api/server.ts';
 import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
 import { loadMasterKey } from '../codeserver/master-key.ts';
+import { ProviderRegistry } from '../codeserver/registry.ts';
 import type { Config } from '../config.ts';
-import { jobHandlers } from '../jobs/handlers.ts';
+import { jobHandlers, networkJobHandlers } from '../jobs/handlers.ts';
 import { JobRunner, JobRunnerGroup } from '../jobs/runner.ts';
-import { deliverWebhook } from '../jobs/webhook-delivery.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type BootstrapOutcome, bootstrap } from './bootstrap.ts';
 import type { Services } from './services.ts';
 import type { NetworkPolicy } from './webhook-sender.ts';
-import { WEBHOOK_DELIVERY_JOB } from './webhooks.ts';
 
 export interface RunningServer {
   url: string;
@@ -65,7 +64,7 @@ export async function startServer(
 
 /**
  * The services of one server process, with the runners that drive its durable jobs: one for the lock and
- * code work, one for webhook deliveries (a slow receiver must never hold up an access code's lifecycle).
+ * code work, one for jobs that call other servers (a slow receiver must never hold up an access code's lifecycle).
  */
 export function createServices(
   store: Store,
@@ -74,9 +73,11 @@ export function createServices(
   realNow: () => number = Date.now,
   network: NetworkPolicy = { allowPrivateNetworks: true },
 ): { services: Services; jobs: JobRunnerGroup } {
+  const codes = new BuiltinCodeProvider(masterKey);
   const services: Services = {
     store,
-    codes: new BuiltinCodeProvider(masterKey),
+    codes,
+    providers: new ProviderRegistry(codes, masterKey, realNow),
     masterKey,
     network,
     realNow,
@@ -85,21 +86,25 @@ export function createServices(
       await main.runDue();
     },
   };
+  const networkKinds = Object.keys(networkJobHandlers);
   const main = new JobRunner({
     services,
     handlers: jobHandlers,
     logger,
     realNow,
-    kinds: { except: [WEBHOOK_DELIVERY_JOB] },
+    kinds: { except: networkKinds },
   });
-  const webhooks = new JobRunner({
+  // Jobs that wait on other servers (webhook receivers, remote code servers) run apart, and keep retrying
+  // for hours: an outage there must neither block nor lose anything.
+  const outbound = new JobRunner({
     services,
-    handlers: { [WEBHOOK_DELIVERY_JOB]: deliverWebhook },
+    handlers: networkJobHandlers,
     logger,
     realNow,
-    kinds: { only: [WEBHOOK_DELIVERY_JOB] },
+    maxAttempts: 25,
+    kinds: { only: networkKinds },
   });
-  return { services, jobs: new JobRunnerGroup([main, webhooks]) };
+  return { services, jobs: new JobRunnerGroup([main, outbound]) };
 }
 
 /** What a person sees at start-up: where the API is and which key opens it. */

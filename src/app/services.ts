@@ -1,4 +1,5 @@
 import type { CodeProvider } from '../codeserver/provider.ts';
+import type { ProviderRegistry } from '../codeserver/registry.ts';
 import type { Store } from '../store/index.ts';
 import type { NetworkPolicy } from './webhook-sender.ts';
 
@@ -8,7 +9,10 @@ import type { NetworkPolicy } from './webhook-sender.ts';
  */
 export interface Services {
   store: Store;
+  /** The built-in code server. */
   codes: CodeProvider;
+  /** Which code server serves a device (a connected account may use a remote one). */
+  providers: ProviderRegistry;
   masterKey: Buffer;
   /** Which networks webhook URLs may reach (server-side request forgery guard). */
   network: NetworkPolicy;

@@ -7,7 +7,7 @@ import { issueApiKey } from './api-keys.ts';
 import { createVirtualLock } from './devices.ts';
 import type { Services } from './services.ts';
 
-type WorkspaceServices = Pick<Services, 'store' | 'codes' | 'masterKey'>;
+type WorkspaceServices = Pick<Services, 'store' | 'providers' | 'masterKey'>;
 
 export interface CreatedWorkspace {
   workspace: WorkspaceRecord;

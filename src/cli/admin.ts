@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { issueApiKey } from '../app/api-keys.ts';
+import { connectRemoteAccount } from '../app/remote-accounts.ts';
 import { createWorkspace } from '../app/workspaces.ts';
 import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
 import { loadMasterKey } from '../codeserver/master-key.ts';
+import { ProviderRegistry } from '../codeserver/registry.ts';
 import { DEFAULT_DATABASE_URL, loadConfig } from '../config.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { listApiKeys, revokeApiKey } from '../store/repos/api-keys.ts';
@@ -24,7 +26,11 @@ async function withStore<T>(databaseUrl: string, fn: (store: Store) => Promise<T
 function codeServer(store: Store) {
   const config = loadConfig();
   const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
-  return { store, masterKey, codes: new BuiltinCodeProvider(masterKey) };
+  return {
+    store,
+    masterKey,
+    providers: new ProviderRegistry(new BuiltinCodeProvider(masterKey), masterKey, Date.now),
+  };
 }
 
 async function requireWorkspace(store: Store, workspaceId: string) {
@@ -69,6 +75,40 @@ export function registerAdminCommands(program: Command): void {
         opts,
         rows.map((w) => ({ workspace_id: w.workspace_id, name: w.name, is_sandbox: w.is_sandbox })),
       );
+    });
+
+  const account = program.command('account').description('connected accounts and their code servers');
+  account
+    .command('connect-remote')
+    .description('connect a workspace to a remote igloohome-style code server (its locks are imported)')
+    .requiredOption('--workspace-id <id>', 'workspace')
+    .requiredOption('--base-url <url>', 'API base, e.g. https://codes.example.com/igloohome')
+    .requiredOption('--client-id <id>', 'OAuth2 client id')
+    .option('--client-secret <secret>', 'OAuth2 client secret (env LATCHKEY_REMOTE_CLIENT_SECRET)')
+    .option('--token-url <url>', 'token endpoint (default: <base-url>/oauth2/token)')
+    .option(...dbOption)
+    .option('--json', 'print JSON')
+    .action(async (opts) => {
+      const secret = opts.clientSecret ?? process.env.LATCHKEY_REMOTE_CLIENT_SECRET;
+      if (!secret) throw new Error('give --client-secret or LATCHKEY_REMOTE_CLIENT_SECRET');
+      const connected = await withStore(dbUrl(opts), (store) =>
+        connectRemoteAccount(
+          { ...codeServer(store), realNow: Date.now },
+          opts.workspaceId,
+          {
+            base_url: opts.baseUrl,
+            token_url: opts.tokenUrl,
+            client_id: opts.clientId,
+            client_secret: secret,
+          },
+          Date.now(),
+        ),
+      );
+      printResult(opts, {
+        connected_account_id: connected.connected_account.connected_account_id,
+        display_name: connected.connected_account.display_name,
+        devices: connected.devices.map((d) => `${d.name} (${d.provider_device_id})`),
+      });
     });
 
   const key = program.command('key').description('manage API keys');

@@ -26,6 +26,7 @@ export const EVENT_TYPES = [
   'access_code.deleted',
   'access_code.delay_in_setting_on_device',
   'access_code.delay_in_removing_from_device',
+  'access_code.failed_to_set_on_device',
   'device.connected',
   'device.disconnected',
   'lock.unlocked',

@@ -33,6 +33,8 @@ export interface ConnectedAccountTable {
   display_name: string;
   custom_metadata: string;
   created_at: number;
+  /** Remote code server (base URL and client credentials), sealed; null: the built-in one. */
+  sealed_provider_config: Generated<string | null>;
 }
 
 export interface DeviceTable {

@@ -30,6 +30,7 @@ import { recordEvents, stampAt } from '../events.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Services } from '../services.ts';
 import { scheduleNextStep, stepEvents } from './lifecycle.ts';
+import { scheduleRemotePin } from './remote-pin.ts';
 
 export interface OfflineCodeRequest {
   name?: string | undefined;
@@ -50,7 +51,7 @@ const ALGOPIN_WARNING = 'igloo_algopin_must_be_used_within_24_hours';
  * lifecycle step. Throws AccessCodeRuleError for every igloohome rule; nothing is written then.
  */
 export async function createOfflineAccessCode(
-  services: Pick<Services, 'codes'>,
+  services: Pick<Services, 'providers'>,
   tx: Db,
   device: DeviceRecord,
   request: OfflineCodeRequest,
@@ -72,12 +73,13 @@ export async function createOfflineAccessCode(
   const taken = [...((await takenVariances(tx, device.device_id, [slot.slot_key])).get(slot.slot_key) ?? [])];
   // The lowest free variance, except one whose PIN equals a live code's on this lock (two codes 26·k hours
   // apart can collide with odds 1/T, see docs/algopin.md §7): the lock could not tell them apart.
+  const provider = await services.providers.forDevice(tx, device);
   let variance: number | null;
   let pin: string | null;
   for (;;) {
     variance = lowestFreeVariance(slot.capacity, taken);
     if (variance === null) throw await slotFull(tx, device, frame, now);
-    pin = await services.codes.issueOfflinePin(tx, device, pinParams(frame, variance));
+    pin = await provider.issueOfflinePin(tx, device, pinParams(frame, variance));
     if (pin === null || !(await findLiveCodeOnDevice(tx, device.workspace_id, device.device_id, pin))) break;
     taken.push(variance);
   }
@@ -135,6 +137,8 @@ export async function createOfflineAccessCode(
     ...(code.status === 'set' ? stepEvents('set', device, code, now, now) : []),
   ]);
   await scheduleNextStep(tx, code, step, now);
+  // A remote code server answers later: a durable job asks it, and completes the code and the attempt.
+  if (pin === null) await scheduleRemotePin(tx, code, attempt.action_attempt_id, now);
   return { code, attempt };
 }
 

@@ -50,7 +50,10 @@ export function stepEvents(
   now: number,
   occurredAt: number,
 ): SeamEvent[] {
-  return STEP_EVENTS[step].map((type) => accessCodeEvent(stampAt(now, occurredAt), type, device, code));
+  // A code whose PIN a remote code server has not given yet reports set_on_device when the PIN arrives.
+  return STEP_EVENTS[step]
+    .filter((type) => type !== 'access_code.set_on_device' || code.code !== null)
+    .map((type) => accessCodeEvent(stampAt(now, occurredAt), type, device, code));
 }
 
 /** Performs one step on a live code: its new status (or removal), its events, and the next step's job. */

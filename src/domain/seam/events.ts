@@ -29,6 +29,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'access_code.deleted': 'An access code was deleted.',
   'access_code.delay_in_setting_on_device': 'Programming an access code on the lock is delayed.',
   'access_code.delay_in_removing_from_device': 'Removing an access code from the lock is delayed.',
+  'access_code.failed_to_set_on_device': 'The code server could not issue an access code.',
   'device.connected': 'A device came back on-line.',
   'device.disconnected': 'A device went off-line.',
   'lock.unlocked': 'A lock was unlocked.',
@@ -140,5 +141,25 @@ export function deviceDisconnected(
     connected_account_warnings: [],
     device_errors: [{ error_code: error.error_code, message: error.message, created_at: at }],
     device_warnings: [],
+  };
+}
+
+/** `access_code.failed_to_set_on_device`: the code server refused; the reason is in `access_code_errors`. */
+export function accessCodeFailedToSet(
+  stamp: EventStamp,
+  device: DeviceRecord,
+  code: AccessCodeRecord,
+  error: { error_code: string; message: string },
+): SeamEvent {
+  const at = isoUtc(stamp.occurred_at);
+  return {
+    ...base(stamp, 'access_code.failed_to_set_on_device', device),
+    access_code_id: code.access_code_id,
+    connected_account_errors: [],
+    connected_account_warnings: [],
+    device_errors: [],
+    device_warnings: [],
+    access_code_errors: [{ ...error, created_at: at }],
+    access_code_warnings: [],
   };
 }

@@ -177,6 +177,7 @@ export type AccessCodeChanges = Partial<
     | 'ends_at'
     | 'status'
     | 'warnings'
+    | 'errors'
     | 'programmed_code'
     | 'delete_requested'
   >
@@ -187,12 +188,13 @@ export async function updateAccessCode(
   accessCodeId: string,
   changes: AccessCodeChanges,
 ): Promise<void> {
-  const { warnings, delete_requested, ...plain } = changes;
+  const { warnings, errors, delete_requested, ...plain } = changes;
   await db
     .updateTable('access_codes')
     .set({
       ...plain,
       ...(warnings === undefined ? {} : { warnings: JSON.stringify(warnings) }),
+      ...(errors === undefined ? {} : { errors: JSON.stringify(errors) }),
       ...(delete_requested === undefined ? {} : { delete_requested: delete_requested ? 1 : 0 }),
     })
     .where('access_code_id', '=', accessCodeId)

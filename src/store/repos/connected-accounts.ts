@@ -1,11 +1,13 @@
+import type { Selectable } from 'kysely';
 import type { ConnectedAccountRecord } from '../../domain/records.ts';
 import type { Db } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
 import type { ConnectedAccountTable } from '../schema.ts';
 
-function toRecord(r: ConnectedAccountTable): ConnectedAccountRecord {
-  return { ...r, custom_metadata: JSON.parse(r.custom_metadata) };
+function toRecord(r: Selectable<ConnectedAccountTable>): ConnectedAccountRecord {
+  const { sealed_provider_config: _sealed, ...rest } = r;
+  return { ...rest, custom_metadata: JSON.parse(r.custom_metadata) };
 }
 
 export async function insertConnectedAccount(db: Db, a: ConnectedAccountRecord): Promise<void> {
@@ -48,4 +50,26 @@ export async function listConnectedAccounts(
     (r) => ({ created_at: r.created_at, id: r.connected_account_id }),
     toRecord,
   );
+}
+
+/** The sealed remote code-server config of an account (null: the built-in code server). */
+export async function getSealedProviderConfig(db: Db, connectedAccountId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('connected_accounts')
+    .select('sealed_provider_config')
+    .where('connected_account_id', '=', connectedAccountId)
+    .executeTakeFirst();
+  return row?.sealed_provider_config ?? null;
+}
+
+export async function setSealedProviderConfig(
+  db: Db,
+  connectedAccountId: string,
+  sealed: string | null,
+): Promise<void> {
+  await db
+    .updateTable('connected_accounts')
+    .set({ sealed_provider_config: sealed })
+    .where('connected_account_id', '=', connectedAccountId)
+    .execute();
 }
