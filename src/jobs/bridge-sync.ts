@@ -1,6 +1,5 @@
-import { BRIDGE_SYNC_JOB, scheduleBridgeSync } from '../app/access-codes/online.ts';
+import { scheduleBridgeSync } from '../app/access-codes/online.ts';
 import { recordEvents, stampAt } from '../app/events.ts';
-import { uuidv7 } from '../app/ids.ts';
 import { operateVirtualLock } from '../app/virtual-locks.ts';
 import { bridgeWork } from '../domain/access-codes/online.ts';
 import type { AccessCodeRecord, AccessCodeWarning, DeviceRecord } from '../domain/records.ts';
@@ -9,7 +8,7 @@ import { accessCodeDelayEvent, accessCodeEvent, type SeamEvent } from '../domain
 import type { Db } from '../store/index.ts';
 import { getAccessCodeById, markAccessCodeRemoved, updateAccessCode } from '../store/repos/access-codes.ts';
 import { getDeviceForUpdate } from '../store/repos/devices.ts';
-import { enqueueJob, PARKED_RUN_AT } from '../store/repos/jobs.ts';
+import { PARKED_RUN_AT } from '../store/repos/jobs.ts';
 import type { JobContext, JobHandler } from './runner.ts';
 
 const DELAY_WARNINGS = {
@@ -93,15 +92,7 @@ async function park(
   what: keyof typeof DELAY_WARNINGS,
   now: JobContext['now'],
 ): Promise<void> {
-  await enqueueJob(tx, {
-    job_id: uuidv7(),
-    workspace_id: code.workspace_id,
-    device_id: code.device_id,
-    kind: BRIDGE_SYNC_JOB,
-    payload: { access_code_id: code.access_code_id },
-    run_at: PARKED_RUN_AT,
-    created_at: now,
-  });
+  await scheduleBridgeSync(tx, code, PARKED_RUN_AT, now);
   const delay = DELAY_WARNINGS[what];
   // Waiting to be programmed is `setting`, waiting to be removed (ended, moved, deleted) is `removing`,
   // whatever the status was when the job came due (e.g. `unset` or `set`).

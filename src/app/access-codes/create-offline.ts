@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { PinParams } from '../../algopin/index.ts';
 import { stepAt } from '../../domain/access-codes/lifecycle.ts';
 import {
@@ -25,7 +24,7 @@ import {
   insertAccessCode,
   takenVariances,
 } from '../../store/repos/access-codes.ts';
-import { insertActionAttempt } from '../../store/repos/action-attempts.ts';
+import { recordActionAttempt } from '../action-attempts.ts';
 import { recordEvents, stampAt } from '../events.ts';
 import { uuidv7 } from '../ids.ts';
 import type { Services } from '../services.ts';
@@ -118,19 +117,16 @@ export async function createOfflineAccessCode(
   };
   await insertAccessCode(tx, code);
 
-  // The built-in code server answers at once; a remote one would leave the attempt pending (code: null).
-  const attempt: ActionAttemptRecord = {
-    action_attempt_id: randomUUID(),
-    workspace_id: device.workspace_id,
-    device_id: device.device_id,
-    action_type: 'CREATE_ACCESS_CODE',
-    status: pin === null ? 'pending' : 'success',
-    result: pin === null ? null : { access_code: toSeamAccessCode(code) },
-    error: null,
-    created_at: now,
-    updated_at: now,
-  };
-  await insertActionAttempt(tx, attempt);
+  // The built-in code server answers at once; a remote one leaves the attempt pending (code: null).
+  const attempt = await recordActionAttempt(
+    tx,
+    device,
+    'CREATE_ACCESS_CODE',
+    pin === null
+      ? { status: 'pending' }
+      : { status: 'success', result: { access_code: toSeamAccessCode(code) } },
+    now,
+  );
 
   await recordEvents(tx, [
     accessCodeEvent(stampAt(now), 'access_code.created', device, code),

@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import {
   checkOnlineCode,
   duplicateCodeError,
@@ -21,8 +21,8 @@ import {
   markAccessCodeRemoved,
   updateAccessCode,
 } from '../../store/repos/access-codes.ts';
-import { insertActionAttempt } from '../../store/repos/action-attempts.ts';
 import { enqueueJob } from '../../store/repos/jobs.ts';
+import { recordActionAttempt } from '../action-attempts.ts';
 import { recordEvents, stampAt } from '../events.ts';
 import { uuidv7 } from '../ids.ts';
 
@@ -77,25 +77,6 @@ export async function generateFreeCode(tx: Db, deviceIds: string[]): Promise<str
   }
 }
 
-function attemptOf(
-  device: DeviceRecord,
-  type: string,
-  result: Record<string, unknown>,
-  now: number,
-): ActionAttemptRecord {
-  return {
-    action_attempt_id: randomUUID(),
-    workspace_id: device.workspace_id,
-    device_id: device.device_id,
-    action_type: type,
-    status: 'success',
-    result,
-    error: null,
-    created_at: now,
-    updated_at: now,
-  };
-}
-
 /**
  * Creates an online code on a device whose row the caller holds locked in `tx`. The bridge programs it
  * (a durable job) at once for an ongoing code, at its start for a time-bound one.
@@ -144,8 +125,13 @@ export async function createOnlineAccessCode(
     delete_requested: false,
   };
   await insertAccessCode(tx, code);
-  const attempt = attemptOf(device, 'CREATE_ACCESS_CODE', { access_code: toSeamAccessCode(code) }, now);
-  await insertActionAttempt(tx, attempt);
+  const attempt = await recordActionAttempt(
+    tx,
+    device,
+    'CREATE_ACCESS_CODE',
+    { status: 'success', result: { access_code: toSeamAccessCode(code) } },
+    now,
+  );
   await recordEvents(tx, [accessCodeEvent(stampAt(now), 'access_code.created', device, code)]);
   await scheduleBridgeSync(tx, code, wanted ? now : (frame.starts_at ?? now), now);
   return { code, attempt };
@@ -197,9 +183,13 @@ export async function updateOnlineAccessCode(
     status: updated.status,
   });
   await scheduleBridgeSync(tx, updated, now, now);
-  const attempt = attemptOf(device, 'UPDATE_ACCESS_CODE', { access_code: toSeamAccessCode(updated) }, now);
-  await insertActionAttempt(tx, attempt);
-  return attempt;
+  return recordActionAttempt(
+    tx,
+    device,
+    'UPDATE_ACCESS_CODE',
+    { status: 'success', result: { access_code: toSeamAccessCode(updated) } },
+    now,
+  );
 }
 
 /**
@@ -220,7 +210,5 @@ export async function deleteOnlineAccessCode(
     await updateAccessCode(tx, code.access_code_id, { delete_requested: true, status: 'removing' });
     await scheduleBridgeSync(tx, code, now, now);
   }
-  const attempt = attemptOf(device, 'DELETE_ACCESS_CODE', {}, now);
-  await insertActionAttempt(tx, attempt);
-  return attempt;
+  return recordActionAttempt(tx, device, 'DELETE_ACCESS_CODE', { status: 'success', result: {} }, now);
 }

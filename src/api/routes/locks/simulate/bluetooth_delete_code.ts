@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { applyStep } from '../../../../app/access-codes/lifecycle.ts';
+import { recordActionAttempt } from '../../../../app/action-attempts.ts';
 import { operateVirtualLock } from '../../../../app/virtual-locks.ts';
-import type { ActionAttemptRecord } from '../../../../domain/records.ts';
 import { toSeamActionAttempt } from '../../../../domain/seam/action-attempt.ts';
 import { getAccessCode } from '../../../../store/repos/access-codes.ts';
-import { insertActionAttempt } from '../../../../store/repos/action-attempts.ts';
 import { lockDevice } from '../../../device-lookup.ts';
 import { invalidInput, notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
@@ -39,19 +37,13 @@ export default defineRoute({
         lock.deletePin(pin, ctx.now, { untilMs: code.ends_at }),
       );
       await applyStep(tx, device, code, 'removed', ctx.now, ctx.now);
-      const record: ActionAttemptRecord = {
-        action_attempt_id: randomUUID(),
-        workspace_id: wsId,
-        device_id: device.device_id,
-        action_type: 'DELETE_ACCESS_CODE',
-        status: 'success',
-        result: {},
-        error: null,
-        created_at: ctx.now,
-        updated_at: ctx.now,
-      };
-      await insertActionAttempt(tx, record);
-      return record;
+      return recordActionAttempt(
+        tx,
+        device,
+        'DELETE_ACCESS_CODE',
+        { status: 'success', result: {} },
+        ctx.now,
+      );
     });
     return { action_attempt: toSeamActionAttempt(attempt) };
   },

@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { applyStep } from '../../../../app/access-codes/lifecycle.ts';
+import { recordActionAttempt } from '../../../../app/action-attempts.ts';
 import { recordEvents, stampAt } from '../../../../app/events.ts';
 import { operateVirtualLock } from '../../../../app/virtual-locks.ts';
-import type { ActionAttemptRecord } from '../../../../domain/records.ts';
 import { toSeamActionAttempt } from '../../../../domain/seam/action-attempt.ts';
 import { lockAccessDenied, lockUnlockedByKeypad } from '../../../../domain/seam/events.ts';
 import { findLatestCodeOnDevice } from '../../../../store/repos/access-codes.ts';
-import { insertActionAttempt } from '../../../../store/repos/action-attempts.ts';
 import { lockDevice } from '../../../device-lookup.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { id } from '../../../schemas.ts';
@@ -36,20 +34,18 @@ export default defineRoute({
       );
       // Afterwards the server reads the lock's log entry, as a synced access log would, to name the code.
       const code = await findLatestCodeOnDevice(tx, device.device_id, input.code);
-      const record: ActionAttemptRecord = {
-        action_attempt_id: randomUUID(),
-        workspace_id: device.workspace_id,
-        device_id: device.device_id,
-        action_type: 'SIMULATE_KEYPAD_CODE_ENTRY',
-        status: 'success',
-        result: outcome.accepted
-          ? { accepted: true }
-          : { accepted: false, reason_code: outcome.reason_code, detail: outcome.detail },
-        error: null,
-        created_at: ctx.now,
-        updated_at: ctx.now,
-      };
-      await insertActionAttempt(tx, record);
+      const record = await recordActionAttempt(
+        tx,
+        device,
+        'SIMULATE_KEYPAD_CODE_ENTRY',
+        {
+          status: 'success',
+          result: outcome.accepted
+            ? { accepted: true }
+            : { accepted: false, reason_code: outcome.reason_code, detail: outcome.detail },
+        },
+        ctx.now,
+      );
       const reason = outcome.reason_code ?? 'unknown_code';
       await recordEvents(tx, [
         outcome.accepted
