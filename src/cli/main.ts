@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerApiCommands } from './api-commands.ts';
 import { registerOfflineCommands } from './offline.ts';
 
 const program = new Command();
@@ -37,6 +38,7 @@ program
 
 registerAdminCommands(program);
 registerOfflineCommands(program);
+registerApiCommands(program);
 
 try {
   await program.parseAsync(process.argv);
