@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { scheduleDeliveryAttempt } from '../../../../app/webhooks.ts';
-import { getDeliveryRow, updateDeliveryRow } from '../../../../store/repos/webhooks.ts';
+import { getDeliveryRow, getWebhookRow, updateDeliveryRow } from '../../../../store/repos/webhooks.ts';
 import { ApiError, notFound } from '../../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
-import { findWebhook } from '../../../webhook-lookup.ts';
 
 export default defineRoute({
   path: '/webhooks/deliveries/resend',
@@ -18,7 +17,10 @@ export default defineRoute({
     await ctx.store.db.transaction().execute(async (tx) => {
       const delivery = await getDeliveryRow(tx, wsId, input.delivery_id);
       if (!delivery) throw notFound('delivery', 'Delivery not found.', { delivery_id: input.delivery_id });
-      await findWebhook(ctx, delivery.webhook_id);
+      // Read through the transaction: on SQLite a query outside it would wait for its connection forever.
+      if (!(await getWebhookRow(tx, wsId, delivery.webhook_id))) {
+        throw notFound('webhook', 'Webhook not found.', { webhook_id: delivery.webhook_id });
+      }
       if (delivery.status === 'pending') {
         throw new ApiError(
           409,
