@@ -8,6 +8,7 @@ import { WebhookUrlError } from '../app/webhook-sender.ts';
 import { AccessCodeRuleError } from '../domain/access-codes/rule-error.ts';
 import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
+import { registerIgloohomeApi } from '../igloohome/index.ts';
 import { LockStorageFullError } from '../lock/index.ts';
 import type { Store } from '../store/index.ts';
 import { InvalidCursorError } from '../store/list-options.ts';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const document = buildOpenApiDocument(routes);
   app.get('/openapi.json', async () => document);
   await registerDocs(app, document);
+  await registerIgloohomeApi(app, services, { logger });
 
   for (const route of routes) {
     app.route({

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { registerAdminCommands } from './admin.ts';
+import { registerIgloohomeCommands } from './igloohome.ts';
 import { registerApiCommands } from './api-commands.ts';
 import { registerOfflineCommands } from './offline.ts';
 
@@ -38,6 +39,7 @@ program
 
 registerAdminCommands(program);
 registerOfflineCommands(program);
+registerIgloohomeCommands(program);
 registerApiCommands(program);
 
 try {

@@ -3,6 +3,7 @@ import * as m001 from './migrations/001_foundation.ts';
 import * as m002 from './migrations/002_access_codes.ts';
 import * as m003 from './migrations/003_online_codes.ts';
 import * as m004 from './migrations/004_webhooks.ts';
+import * as m005 from './migrations/005_igloohome_clients.ts';
 import * as m006 from './migrations/006_remote_providers.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '002_access_codes': m002,
   '003_online_codes': m003,
   '004_webhooks': m004,
+  '005_igloohome_clients': m005,
   '006_remote_providers': m006,
 };
 

@@ -180,6 +180,33 @@ export interface WebhookAttemptTable {
   duration_ms: number;
 }
 
+export interface IgloohomeClientTable {
+  client_id: string;
+  workspace_id: string;
+  name: string;
+  /** SHA-256 of the client secret, hex. The secret itself is never stored. */
+  secret_hash: string;
+  /** JSON array of OAuth2 scopes (`igloohomeapi/…`). */
+  scopes: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface IgloohomePinTable {
+  pin_id: string;
+  workspace_id: string;
+  device_id: string;
+  client_id: string;
+  kind: 'hourly' | 'daily' | 'one_time' | 'permanent';
+  /** UTC epoch hours. */
+  start_hour: number;
+  duration_hours: number | null;
+  duration_days: number | null;
+  variance: number;
+  access_name: string;
+  created_at: number;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -200,4 +227,6 @@ export interface Database {
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  igloohome_clients: IgloohomeClientTable;
+  igloohome_pins: IgloohomePinTable;
 }
