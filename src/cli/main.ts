@@ -2,8 +2,8 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { registerAdminCommands } from './admin.ts';
-import { registerIgloohomeCommands } from './igloohome.ts';
 import { registerApiCommands } from './api-commands.ts';
+import { registerIgloohomeCommands } from './igloohome.ts';
 import { registerOfflineCommands } from './offline.ts';
 
 const program = new Command();
