@@ -7,6 +7,7 @@ import * as m005 from './migrations/005_igloohome_clients.ts';
 import * as m006 from './migrations/006_remote_providers.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
+// Unordered migrations are allowed: 006 landed before 005, and a database that ran 006 first must still start.
 const migrations: Record<string, Migration> = {
   '001_foundation': m001,
   '002_access_codes': m002,
@@ -19,7 +20,7 @@ const migrations: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
