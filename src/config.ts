@@ -11,6 +11,8 @@ export interface Config {
   /** Webhook URLs may resolve to loopback and private addresses (handy locally; turn off when exposed). */
   webhookAllowPrivate: boolean;
   logLevel: string;
+  /** Requests per second per API key (bursts of twice that); 0 turns the limit off. */
+  rateLimitPerSecond: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/latchkey.sqlite';
@@ -30,5 +32,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       (env.LATCHKEY_WEBHOOK_ALLOW_PRIVATE ?? 'true').toLowerCase(),
     ),
     logLevel: env.LOG_LEVEL ?? 'info',
+    rateLimitPerSecond: nonNegative('LATCHKEY_RATE_LIMIT', env.LATCHKEY_RATE_LIMIT ?? '100'),
   };
+}
+
+function nonNegative(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0, got ${text}`);
+  return value;
 }

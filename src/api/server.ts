@@ -17,6 +17,7 @@ import { coerceQuery } from './coerce.ts';
 import { ApiError, type ErrorBody, invalidInput } from './errors.ts';
 import { buildOpenApiDocument, registerDocs } from './openapi.ts';
 import { parseQuery } from './query.ts';
+import { KeyRateLimiter, type RateLimit } from './rate-limit.ts';
 import type { RouteDefinition } from './route.ts';
 import { routes as allRoutes } from './routes/index.ts';
 
@@ -25,10 +26,13 @@ export interface AppOptions {
   logger: Logger;
   bodyLimitBytes?: number;
   routes?: readonly RouteDefinition[];
+  /** Per-key request rate; null: unlimited (tests). */
+  rateLimit?: RateLimit | null;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { services, logger } = options;
+  const limiter = options.rateLimit ? new KeyRateLimiter(options.rateLimit) : null;
   const { store, realNow } = services;
   const routes = options.routes ?? allRoutes;
 
@@ -98,7 +102,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       method: [...route.methods],
       url: route.path,
       handler: async (request, reply) => {
-        const workspace = await authenticate(store, request);
+        const { workspace, keyHash } = await authenticate(store, request);
+        const waitMs = limiter?.take(keyHash) ?? 0;
+        if (waitMs > 0) {
+          reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+          throw new ApiError(
+            429,
+            'rate_limit_exceeded',
+            `Too many requests for this API key; retry in ${waitMs} ms.`,
+            {
+              data: { retry_after_ms: waitMs },
+            },
+          );
+        }
         if (route.sandboxOnly && !workspace.is_sandbox) {
           throw new ApiError(400, 'workspace_not_sandbox', `${route.path} works only in sandbox workspaces.`);
         }
@@ -123,15 +139,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
-async function authenticate(store: Store, request: FastifyRequest): Promise<WorkspaceRecord> {
+async function authenticate(
+  store: Store,
+  request: FastifyRequest,
+): Promise<{ workspace: WorkspaceRecord; keyHash: string }> {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (!match?.[1]) {
     throw new ApiError(401, 'unauthorized', 'Send an API key as "Authorization: Bearer seam_…".');
   }
-  const workspace = await findWorkspaceByKeyHash(store.db, hashApiKey(match[1]));
+  const keyHash = hashApiKey(match[1]);
+  const workspace = await findWorkspaceByKeyHash(store.db, keyHash);
   if (!workspace) throw new ApiError(401, 'unauthorized', 'The API key is not valid (unknown or revoked).');
-  return workspace;
+  return { workspace, keyHash };
 }
 
 /** Query parameters (coerced to the schema's types) merged with the JSON body, then validated. */

@@ -41,7 +41,12 @@ export async function startServer(
       allowPrivateNetworks: config.webhookAllowPrivate,
     });
     const outcome = await bootstrap(services, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });
-    const app = await buildApp({ services, logger });
+    const rate = config.rateLimitPerSecond;
+    const app = await buildApp({
+      services,
+      logger,
+      rateLimit: rate > 0 ? { perSecond: rate, burst: 2 * rate } : null,
+    });
     const address = await app.listen({ host: config.host, port: config.port });
     jobs.start();
     return {

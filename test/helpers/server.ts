@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
+import type { RateLimit } from '../../src/api/rate-limit.ts';
 import { buildApp } from '../../src/api/server.ts';
 import { bootstrap } from '../../src/app/bootstrap.ts';
 import { createServices } from '../../src/app/serve.ts';
@@ -31,7 +32,10 @@ export interface TestServer {
 }
 
 /** A real server on 127.0.0.1, port 0, on a fresh database of the given dialect. */
-export async function startTestServer(dialect: TestDialect): Promise<TestServer> {
+export async function startTestServer(
+  dialect: TestDialect,
+  options: { rateLimit?: RateLimit } = {},
+): Promise<TestServer> {
   const database = await dialect.create();
   const store = await openStore(database.url);
   const clock = { now: Date.now() };
@@ -39,7 +43,7 @@ export async function startTestServer(dialect: TestDialect): Promise<TestServer>
   const { services, jobs } = createServices(store, randomBytes(32), logger, () => clock.now);
   const outcome = await bootstrap(services, { now: clock.now, bootstrapApiKey: TEST_API_KEY });
   if (!outcome.created) throw new Error('test database was not empty');
-  const app = await buildApp({ services, logger });
+  const app = await buildApp({ services, logger, rateLimit: options.rateLimit ?? null });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
