@@ -13,6 +13,8 @@ import { LockStorageFullError } from '../lock/index.ts';
 import type { Store } from '../store/index.ts';
 import { InvalidCursorError } from '../store/list-options.ts';
 import { findWorkspaceByKeyHash } from '../store/repos/workspaces.ts';
+import { registerDashboard } from '../web/serve-dashboard.ts';
+import { clientErrorHandler } from './client-errors.ts';
 import { coerceQuery } from './coerce.ts';
 import { ApiError, type ErrorBody, invalidInput } from './errors.ts';
 import { buildOpenApiDocument, registerDocs } from './openapi.ts';
@@ -41,6 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
+    clientErrorHandler,
   });
   // The seed's cURL examples send GET with a JSON body: let Fastify parse bodies on GET too.
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
@@ -89,8 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get('/health', async () => ({ ok: true }));
-  // The dashboard will live at /; until it does, / opens the interactive API docs.
-  app.get('/', async (_request, reply) => reply.redirect('/docs'));
+  await registerDashboard(app);
 
   const document = buildOpenApiDocument(routes);
   app.get('/openapi.json', async () => document);

@@ -115,10 +115,7 @@ export function createServices(
 /** What a person sees at start-up: where the API is and which key opens it. */
 export function startupBanner(server: RunningServer): string {
   const lines = [`Latchkey is serving the Seam-compatible API at ${server.url}`];
-  lines.push(
-    `  Dashboard:  ${server.url}/ (the API docs until the dashboard lands)`,
-    `  API docs:   ${server.url}/docs`,
-  );
+  lines.push(`  Dashboard:  ${server.url}/`, `  API docs:   ${server.url}/docs`);
   const b = server.bootstrap;
   if (b.created) {
     lines.push(

@@ -227,9 +227,11 @@ for (const dialect of testDialects()) {
       const listParams = doc.json.paths['/devices/list'].get.parameters.map((p: { name: string }) => p.name);
       assert.ok(listParams.includes('include_if'));
       assert.ok(doc.json.paths['/devices/list'].post.requestBody);
+      // `/` is the web dashboard (test/web/dashboard.test.ts drives it in a browser).
       const root = await fetch(`${server.url}/`, { redirect: 'manual' });
-      assert.equal(root.status, 302);
-      assert.equal(root.headers.get('location'), '/docs');
+      assert.equal(root.status, 200);
+      assert.match(root.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(root.headers.get('content-security-policy') ?? '', /default-src 'self'/);
       const ui = await fetch(`${server.url}/docs/`);
       assert.equal(ui.status, 200);
       assert.match(await ui.text(), /swagger/i);
