@@ -25,7 +25,8 @@ export function coerceQuery(schema: AnySchema, value: unknown): unknown {
       const shape = def.shape as Record<string, AnySchema>;
       const out: Record<string, unknown> = {};
       for (const [key, v] of Object.entries(value)) {
-        const field = shape[key];
+        // Own keys only: `hasOwnProperty=1` must not find Object.prototype.hasOwnProperty as a schema.
+        const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
         out[key] = field ? coerceQuery(field, v) : v;
       }
       return out;

@@ -18,7 +18,7 @@ export function parseQuery(raw: string): QueryObject {
     if (path.some((p) => p === '' || FORBIDDEN_KEYS.has(p))) continue;
     let node: QueryObject = out;
     for (const part of path.slice(0, -1)) {
-      const next = node[part];
+      const next = Object.hasOwn(node, part) ? node[part] : undefined;
       if (next === undefined || typeof next === 'string' || Array.isArray(next)) {
         const child: QueryObject = {};
         node[part] = child;
@@ -28,7 +28,8 @@ export function parseQuery(raw: string): QueryObject {
       }
     }
     const leaf = path[path.length - 1] as string;
-    const existing = node[leaf];
+    // Own keys only: `toString.x=1` must not reach (and write onto) Object.prototype.toString.
+    const existing = Object.hasOwn(node, leaf) ? node[leaf] : undefined;
     if (existing === undefined || (typeof existing === 'object' && !Array.isArray(existing)))
       node[leaf] = value;
     else if (Array.isArray(existing)) existing.push(value);
