@@ -167,7 +167,13 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
   const fields = (isForm ? coerceQuery(route.input, body) : body) as Record<string, unknown> | undefined;
   const merged = { ...query, ...fields };
   const parsed = route.input.safeParse(merged);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // Postgres text cannot hold NUL (a 500 there); refuse it on every dialect alike.
+    const nul = nulPath(parsed.data, []);
+    if (nul)
+      throw invalidInput(`${nul.join('.') || 'body'}: Strings must not contain the NUL character (\\u0000).`);
+    return parsed.data;
+  }
   const issues = parsed.error.issues;
   const describe = (i: z.core.$ZodIssue) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message);
   const message =
@@ -175,6 +181,17 @@ function parseInput(route: RouteDefinition, request: FastifyRequest): unknown {
       ? describe(issues[0])
       : `${issues.length} Input Errors: ${issues.map(describe).join(', ')}`;
   throw invalidInput(message, z.formatError(parsed.error));
+}
+
+/** The path of the first string holding a NUL character, or null. */
+function nulPath(value: unknown, path: (string | number)[]): (string | number)[] | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, v] of Object.entries(value)) {
+    const found = nulPath(v, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return null;
 }
 
 function toApiError(error: unknown, request: FastifyRequest, logger: Logger): ApiError {
