@@ -16,6 +16,7 @@ import {
 import { AccessCodeRuleError } from '../../src/domain/access-codes/rule-error.ts';
 import {
   maxCodesError,
+  NEARBY_SLOT_CANDIDATES,
   nearbySlotStarts,
   type SlotRef,
   slotFullError,
@@ -26,9 +27,6 @@ import { HOUR_MS } from '../../src/domain/time.ts';
 import type { AccessCode } from '../types.ts';
 
 export { formatDuration, KIND_LABELS, MAX_ACTIVE_CODES, type MaxTimeRounding, type SlotRef };
-
-/** How many nearby starts the server's slot-full answer looks at (app/access-codes/create-offline.ts). */
-const NEARBY_SLOTS = 6;
 
 /** Slot capacities per kind, from the engine's limits: 3 hourly, 3 daily, 5 one-time, 3 permanent. */
 export const CAPACITY: Readonly<Record<CodeKind, number>> = {
@@ -160,7 +158,7 @@ export function previewOfflineCode(
   if (codes.length >= MAX_ACTIVE_CODES)
     return { ...preview, error: asPredicted(maxCodesError(codes.length)) };
   if (preview.slot_used >= slot.capacity) {
-    const candidates = nearbySlotStarts(frame, { timeZone, now, count: NEARBY_SLOTS });
+    const candidates = nearbySlotStarts(frame, { timeZone, now, count: NEARBY_SLOT_CANDIDATES });
     const full = slotFullError(
       slot,
       candidates.map((c) => ({

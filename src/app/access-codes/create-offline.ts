@@ -9,6 +9,7 @@ import { AccessCodeRuleError } from '../../domain/access-codes/rule-error.ts';
 import {
   lowestFreeVariance,
   maxCodesError,
+  NEARBY_SLOT_CANDIDATES,
   nearbySlotStarts,
   slotFullError,
   slotOf,
@@ -38,8 +39,6 @@ export interface OfflineCodeRequest {
   is_one_time_use: boolean;
   max_time_rounding?: MaxTimeRounding | undefined;
 }
-
-const NEARBY_SLOTS = 6;
 
 const ALGOPIN_WARNING = 'igloo_algopin_must_be_used_within_24_hours';
 
@@ -151,7 +150,11 @@ function pinParams(frame: OfflineTimeFrame, variance: number): PinParams {
 /** The 409 for a full slot, naming free slots nearby so the client can retry sensibly. */
 async function slotFull(tx: Db, device: DeviceRecord, frame: OfflineTimeFrame, now: number) {
   const slot = slotOf(frame, device.time_zone);
-  const candidates = nearbySlotStarts(frame, { timeZone: device.time_zone, now, count: NEARBY_SLOTS });
+  const candidates = nearbySlotStarts(frame, {
+    timeZone: device.time_zone,
+    now,
+    count: NEARBY_SLOT_CANDIDATES,
+  });
   const taken = await takenVariances(
     tx,
     device.device_id,

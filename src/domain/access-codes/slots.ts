@@ -63,6 +63,9 @@ export function lowestFreeVariance(capacity: number, taken: readonly number[]): 
   return null;
 }
 
+/** How many nearby starts a slot-full answer looks at for room (the dashboard's preview uses the same). */
+export const NEARBY_SLOT_CANDIDATES = 6;
+
 export interface NearbyOptions {
   timeZone: string | null;
   /** The workspace clock: candidates that would already be over are left out. */
