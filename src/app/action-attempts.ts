@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { ActionAttemptRecord, DeviceRecord } from '../domain/records.ts';
 import type { Db } from '../store/index.ts';
 import { insertActionAttempt } from '../store/repos/action-attempts.ts';
+import { uuidv7 } from './ids.ts';
 
 /**
  * Records an action attempt on a device: `success` with its result, or `pending` (result null) when the outcome
@@ -15,7 +15,7 @@ export async function recordActionAttempt(
   now: number,
 ): Promise<ActionAttemptRecord> {
   const attempt: ActionAttemptRecord = {
-    action_attempt_id: randomUUID(),
+    action_attempt_id: uuidv7(),
     workspace_id: device.workspace_id,
     device_id: device.device_id,
     action_type,

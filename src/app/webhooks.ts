@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, seal } from '../codeserver/sealed-box.ts';
 import type { SeamEvent } from '../domain/seam/events.ts';
 import { type WebhookRecord, wantsEvent } from '../domain/webhooks.ts';
@@ -41,7 +41,7 @@ export async function createWebhook(
   now: number,
 ): Promise<WebhookRecord> {
   await checkWebhookUrl(input.url, services.network);
-  const webhook_id = randomUUID();
+  const webhook_id = uuidv7();
   const secret = generateWebhookSecret();
   await insertWebhook(services.store.db, {
     webhook_id,

@@ -153,13 +153,25 @@ export async function updateOnlineAccessCode(
   changes: OnlineCodeChanges,
   now: number,
 ): Promise<ActionAttemptRecord> {
+  if (code.delete_requested) {
+    throw new AccessCodeRuleError(
+      400,
+      'invalid_input',
+      'This code is being deleted; it can no longer be changed.',
+    );
+  }
   const toOngoing = changes.type === 'ongoing';
+  const starts = changes.starts_at ?? code.starts_at ?? undefined;
+  const ends = changes.ends_at ?? code.ends_at ?? undefined;
+  if (changes.type === 'time_bound' && (starts === undefined || ends === undefined)) {
+    throw new AccessCodeRuleError(400, 'invalid_input', 'A time_bound code needs starts_at and ends_at.');
+  }
   const frame =
     changes.starts_at === undefined && changes.ends_at === undefined && changes.type === undefined
       ? { type: code.type, starts_at: code.starts_at, ends_at: code.ends_at }
       : planOnlineTimeFrame({
-          starts_at: toOngoing ? undefined : (changes.starts_at ?? code.starts_at ?? undefined),
-          ends_at: toOngoing ? undefined : (changes.ends_at ?? code.ends_at ?? undefined),
+          starts_at: toOngoing ? undefined : starts,
+          ends_at: toOngoing ? undefined : ends,
           now,
         });
   const pin = changes.code ?? code.code;
