@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,13 +6,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requirePostgres, type TestDatabase, testDialects } from '../helpers/databases.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { children, killAll, serve, stop } from '../helpers/server-process.ts';
 
 // Contract §4: "Limits hold under concurrent requests and across several server processes sharing one
 // Postgres database." Many creates for one slot race; exactly the slot's capacity wins, each winner with
 // its own variance (hence its own PIN), and the losers store nothing.
 
 const HOUR = 3_600_000;
-const repoRoot = new URL('../..', import.meta.url).pathname;
 
 type Api = { url: string; apiKey: string };
 
@@ -93,65 +92,6 @@ for (const dialect of testDialects()) {
 }
 
 // --- Two real server processes on one Postgres database ---
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) child.kill('SIGKILL');
-};
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM, then SIGKILL after 5 s. */
-async function stop(child: ChildProcess): Promise<void> {
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await done;
-  clearTimeout(timer);
-}
-
-/** `latchkey serve --port 0`; resolves with its URL once it serves. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'LOG_LEVEL']) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: repoRoot,
-    env: { ...childEnv, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail('serve printed no URL within 30 s'), 30_000);
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const found = /serving the Seam-compatible API at (http:\/\/\S+)/.exec(stdout);
-      if (found?.[1] && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.once('exit', (code, signal) => fail(`serve exited early (${code ?? signal})`));
-  });
-  return { child, url };
-}
 
 const postgres = requirePostgres();
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/store/index.ts';
 import { type TestDatabase, testDialects } from '../helpers/databases.ts';
 import { call } from '../helpers/server.ts';
+import { children, exited, killAll, serve } from '../helpers/server-process.ts';
 import { type Receiver, type SeamWebhookObject, startReceiver, verified } from './webhooks.helpers.ts';
 
 // Issue 10, item 3 (crash safety): a real `latchkey serve` takes a create load of offline hourly codes
@@ -36,7 +37,6 @@ const DEVICES = 6;
 const PER_SLOT = 4; // requests planned per (device, hour): one more than fits
 const HOURS_PER_DEVICE = 50; // ≤ 51 slots × 3 codes stays under the 199-code device cap
 const IN_FLIGHT = 8;
-const repoRoot = new URL('../..', import.meta.url).pathname;
 
 type Api = { url: string; apiKey: string };
 
@@ -50,56 +50,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) child.kill('SIGKILL');
-};
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** `latchkey serve --port 0`; resolves with its URL once it serves. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'LATCHKEY_WEBHOOK_ALLOW_PRIVATE']) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: repoRoot,
-    env: { ...childEnv, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail('serve printed no URL within 30 s'), 30_000);
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const found = /serving the Seam-compatible API at (http:\/\/\S+)/.exec(stdout);
-      if (found?.[1] && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.once('exit', (code, signal) => fail(`serve exited early (${code ?? signal})`));
-  });
-  return { child, url };
 }
 
 interface Planned {

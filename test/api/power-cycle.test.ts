@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type TestDatabase, testDialects } from '../helpers/databases.ts';
 import { call } from '../helpers/server.ts';
+import { children, killAll, serve, stop } from '../helpers/server-process.ts';
 
 // A server restart is a power cycle of the virtual locks (contract §4, docs/algopin.md §6.6 and §6.9): their
 // memory is sealed in the database under the master key, so a second `latchkey serve` on the same database
@@ -24,69 +25,8 @@ const GRACE = 15 * MIN;
 /** docs/algopin.md §6.6: 5 free failures, then locked 1, 2, 4, 8, 16 … minutes. */
 const FREE_FAILURES = 5;
 const WRONG_PIN = '9999999999';
-const repoRoot = new URL('../..', import.meta.url).pathname;
 
 type Api = { url: string; apiKey: string };
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) child.kill('SIGKILL');
-};
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves with the exit code (null when killed). */
-async function stop(child: ChildProcess): Promise<number | null> {
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  const code = await done;
-  clearTimeout(timer);
-  return code;
-}
-
-/** `latchkey serve --port 0`; resolves with its URL once it serves. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'LATCHKEY_MASTER_KEY']) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: repoRoot,
-    env: { ...childEnv, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail('serve printed no URL within 30 s'), 30_000);
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const found = /serving the Seam-compatible API at (http:\/\/\S+)/.exec(stdout);
-      if (found?.[1] && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.once('exit', (code, signal) => fail(`serve exited early (${code ?? signal})`));
-  });
-  return { child, url };
-}
 
 interface Code {
   access_code_id: string;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requirePostgres, type TestDatabase, testDialects } from '../helpers/databases.ts';
 import { call } from '../helpers/server.ts';
+import { children, killAll, serve, stop } from '../helpers/server-process.ts';
 import { advanceClock, allEvents, type Client, HOUR } from './access-codes.helpers.ts';
 import {
   createWebhook,
@@ -22,68 +22,6 @@ import {
 // Issue 6 items 2 and 5 with real server processes (`latchkey serve`): deliveries are durable — a receiver
 // that is down while the server restarts still gets every event afterwards, the retry schedule moving with
 // the sandbox clock — and several processes on one Postgres attempt each delivery once.
-
-const repoRoot = new URL('../..', import.meta.url).pathname;
-
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const child of children) child.kill('SIGKILL');
-};
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** SIGTERM, then SIGKILL after 10 s. Resolves with the exit code (null if killed by a signal). */
-async function stop(child: ChildProcess): Promise<number | null> {
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await done;
-  clearTimeout(timer);
-  return child.exitCode;
-}
-
-/** `latchkey serve --port 0`; resolves with its URL once it serves. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'LATCHKEY_WEBHOOK_ALLOW_PRIVATE']) delete childEnv[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    cwd: repoRoot,
-    env: { ...childEnv, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
-    };
-    const timer = setTimeout(() => fail('serve printed no URL within 30 s'), 30_000);
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const found = /serving the Seam-compatible API at (http:\/\/\S+)/.exec(stdout);
-      if (found?.[1] && !settled) {
-        settled = true;
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    child.once('exit', (code, signal) => fail(`serve exited early (${code ?? signal})`));
-  });
-  return { child, url };
-}
 
 /** Polls `read` until `done` holds of its value, or fails after `timeoutMs`. */
 async function poll<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string) {
