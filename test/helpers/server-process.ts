@@ -32,7 +32,9 @@ export async function stop(child: ChildProcess, graceMs = 10_000): Promise<numbe
  * `latchkey serve --port 0` with `env` on top of this process's environment (less the variables a test
  * must set itself); resolves with its URL once it serves.
  */
-export async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+export async function serve(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => { stdout: string; stderr: string } }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'LATCHKEY_MASTER_KEY', 'LATCHKEY_WEBHOOK_ALLOW_PRIVATE']) {
     delete childEnv[name];
@@ -70,5 +72,6 @@ export async function serve(env: Record<string, string>): Promise<{ child: Child
     });
     child.once('exit', (code, signal) => fail(`serve exited early (${code ?? signal})`));
   });
-  return { child, url };
+  // Everything the process printed so far (the listeners keep collecting after start-up).
+  return { child, url, output: () => ({ stdout, stderr }) };
 }
