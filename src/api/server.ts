@@ -42,9 +42,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: false,
     genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimitBytes ?? 1024 * 1024,
+    // A client must send its whole request within 30 s (Node checks every 30 s), its headers within 15 s; an
+    // idle keep-alive connection is closed after 65 s. Slow clients cannot hold connections open for ever.
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
     clientErrorHandler,
   });
+  // Fastify has no option for it: headers must arrive within 15 s (Node's default, 60 s, exceeds the request's 30 s).
+  app.server.headersTimeout = 15_000;
   // The seed's cURL examples send GET with a JSON body: let Fastify parse bodies on GET too.
   app.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
   // An empty body with a JSON content type (DELETE from some clients) means "no parameters", not an error.
