@@ -5,22 +5,14 @@ import { createWorkspace } from '../app/workspaces.ts';
 import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
 import { loadMasterKey } from '../codeserver/master-key.ts';
 import { ProviderRegistry } from '../codeserver/registry.ts';
-import { DEFAULT_DATABASE_URL, loadConfig } from '../config.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { loadConfig } from '../config.ts';
+import type { Store } from '../store/index.ts';
 import { listApiKeys, revokeApiKey } from '../store/repos/api-keys.ts';
-import { getWorkspace, listWorkspaces } from '../store/repos/workspaces.ts';
+import { listWorkspaces } from '../store/repos/workspaces.ts';
+import { dbOption, dbUrl, requireWorkspace, withStore } from './database.ts';
 import { printResult } from './output.ts';
 
 // Administration straight on the database (no API key exists yet when you need these).
-
-async function withStore<T>(databaseUrl: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(databaseUrl);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 /** Creating locks pairs them with the code server, which needs the master key (as `serve` loads it). */
 function codeServer(store: Store) {
@@ -32,16 +24,6 @@ function codeServer(store: Store) {
     providers: new ProviderRegistry(new BuiltinCodeProvider(masterKey), masterKey, Date.now),
   };
 }
-
-async function requireWorkspace(store: Store, workspaceId: string) {
-  const workspace = await getWorkspace(store.db, workspaceId);
-  if (!workspace) throw new Error(`no workspace ${workspaceId}`);
-  return workspace;
-}
-
-const dbOption = ['--database-url <url>', 'database (env DATABASE_URL)'] as const;
-const dbUrl = (opts: { databaseUrl?: string }) =>
-  opts.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 
 export function registerAdminCommands(program: Command): void {
   const workspace = program.command('workspace').description('manage workspaces');

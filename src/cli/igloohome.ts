@@ -1,34 +1,16 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATABASE_URL } from '../config.ts';
 import {
   createIgloohomeClient,
   listIgloohomeClientsOf,
   revokeIgloohomeClientOf,
 } from '../igloohome/clients.ts';
 import { KNOWN_SCOPES } from '../igloohome/scopes.ts';
-import { openStore, type Store } from '../store/index.ts';
-import { getWorkspace } from '../store/repos/workspaces.ts';
+import { dbOption, dbUrl, requireWorkspace, withStore } from './database.ts';
 import { printResult } from './output.ts';
 
 // OAuth2 clients of the igloohome-compatible API (/igloohome), straight on the database like `key create`.
 
-async function withStore<T>(databaseUrl: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(databaseUrl);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-const dbOption = ['--database-url <url>', 'database (env DATABASE_URL)'] as const;
-const dbUrl = (opts: { databaseUrl?: string }) =>
-  opts.databaseUrl ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-async function requireWorkspace(store: Store, workspaceId: string): Promise<void> {
-  if (!(await getWorkspace(store.db, workspaceId))) throw new Error(`no workspace ${workspaceId}`);
-}
 
 export function registerIgloohomeCommands(program: Command): void {
   const igloohome = program
