@@ -2,6 +2,7 @@ import { formatWindow } from '../lib/format.ts';
 import { kindLabelOf, offlineKindOf } from '../lib/rules.ts';
 import type { AccessCode } from '../types.ts';
 import { CopyButton } from './CopyButton.tsx';
+import { IssueList } from './IssueList.tsx';
 
 /** The device's live codes: name, kind, status, the window the lock enforces, the PIN and any warnings. */
 export function CodesTable({
@@ -53,22 +54,7 @@ export function CodesTable({
                 )}
               </td>
               <td>
-                {[...code.errors, ...code.warnings].length === 0 ? (
-                  <span class="muted">—</span>
-                ) : (
-                  <ul class="plain">
-                    {code.errors.map((e) => (
-                      <li key={e.error_code} class="bad" title={e.error_code}>
-                        {e.message}
-                      </li>
-                    ))}
-                    {code.warnings.map((w) => (
-                      <li key={w.warning_code} class="warn" title={w.warning_code}>
-                        {w.message}
-                      </li>
-                    ))}
-                  </ul>
-                )}
+                <IssueList errors={code.errors} warnings={code.warnings} />
               </td>
             </tr>
           ))}

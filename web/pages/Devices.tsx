@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, listAccessCodes, listDevices } from '../api.ts';
+import { IssueList } from '../components/IssueList.tsx';
 import { MAX_ACTIVE_CODES } from '../lib/rules.ts';
 import type { Device } from '../types.ts';
 
@@ -101,22 +102,7 @@ export function Devices() {
                     </td>
                     <td>{device.location?.time_zone ?? 'UTC'}</td>
                     <td>
-                      {[...device.errors, ...device.warnings].length === 0 ? (
-                        <span class="muted">—</span>
-                      ) : (
-                        <ul class="plain">
-                          {device.errors.map((e) => (
-                            <li key={e.error_code} class="bad" title={e.error_code}>
-                              {e.message}
-                            </li>
-                          ))}
-                          {device.warnings.map((w) => (
-                            <li key={w.warning_code} class="warn" title={w.warning_code}>
-                              {w.message}
-                            </li>
-                          ))}
-                        </ul>
-                      )}
+                      <IssueList errors={device.errors} warnings={device.warnings} />
                     </td>
                   </tr>
                 );
