@@ -13,6 +13,8 @@ export interface Config {
   logLevel: string;
   /** Requests per second per API key (bursts of twice that); 0 turns the limit off. */
   rateLimitPerSecond: number;
+  /** Bearer token that /metrics requires; undefined: /metrics is open (firewall it). */
+  metricsToken: string | undefined;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/latchkey.sqlite';
@@ -33,6 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerSecond: nonNegative('LATCHKEY_RATE_LIMIT', env.LATCHKEY_RATE_LIMIT ?? '100'),
+    metricsToken: env.LATCHKEY_METRICS_TOKEN || undefined,
   };
 }
 

@@ -10,6 +10,7 @@ import type { WorkspaceRecord } from '../domain/records.ts';
 import { workspaceNow } from '../domain/time.ts';
 import { registerIgloohomeApi } from '../igloohome/index.ts';
 import { LockStorageFullError } from '../lock/index.ts';
+import { registerMetrics } from '../metrics/http.ts';
 import type { Store } from '../store/index.ts';
 import { InvalidCursorError } from '../store/list-options.ts';
 import { findWorkspaceByKeyHash } from '../store/repos/workspaces.ts';
@@ -30,6 +31,8 @@ export interface AppOptions {
   routes?: readonly RouteDefinition[];
   /** Per-key request rate; null: unlimited (tests). */
   rateLimit?: RateLimit | null;
+  /** Bearer token that /metrics requires; null or unset: /metrics is open. */
+  metricsToken?: string | null;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -98,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.get('/health', async () => ({ ok: true }));
+  registerMetrics(app, { db: store.db, realNow, token: options.metricsToken, logger });
   await registerDashboard(app);
 
   const document = buildOpenApiDocument(routes);

@@ -46,6 +46,7 @@ export async function startServer(
       services,
       logger,
       rateLimit: rate > 0 ? { perSecond: rate, burst: 2 * rate } : null,
+      metricsToken: config.metricsToken ?? null,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     jobs.start();

@@ -3,6 +3,7 @@ import { postWebhook } from '../app/webhook-sender.ts';
 import { scheduleDeliveryAttempt } from '../app/webhooks.ts';
 import { open } from '../codeserver/sealed-box.ts';
 import { DELIVERY_TIMEOUT_MS, deliveryHeaders, retryDelay } from '../domain/webhooks.ts';
+import { countWebhookAttempt } from '../metrics/registry.ts';
 import { getDeliveryForSending, insertAttempt, updateDeliveryRow } from '../store/repos/webhooks.ts';
 import type { JobHandler } from './runner.ts';
 
@@ -57,4 +58,5 @@ export const deliverWebhook: JobHandler = async (job, ctx) => {
     });
     if (next !== null) await scheduleDeliveryAttempt(tx, d.workspace_id, delivery_id, next, ctx.now);
   });
+  countWebhookAttempt(succeeded ? 'succeeded' : retryDelay(attempt) === null ? 'gave_up' : 'retry');
 };

@@ -34,7 +34,11 @@ export interface TestServer {
 /** A real server on 127.0.0.1, port 0, on a fresh database of the given dialect. */
 export async function startTestServer(
   dialect: TestDialect,
-  options: { rateLimit?: RateLimit } = {},
+  options: {
+    rateLimit?: RateLimit;
+    /** Bearer token that /metrics requires (LATCHKEY_METRICS_TOKEN). */
+    metricsToken?: string;
+  } = {},
 ): Promise<TestServer> {
   const database = await dialect.create();
   const store = await openStore(database.url);
@@ -43,7 +47,12 @@ export async function startTestServer(
   const { services, jobs } = createServices(store, randomBytes(32), logger, () => clock.now);
   const outcome = await bootstrap(services, { now: clock.now, bootstrapApiKey: TEST_API_KEY });
   if (!outcome.created) throw new Error('test database was not empty');
-  const app = await buildApp({ services, logger, rateLimit: options.rateLimit ?? null });
+  const app = await buildApp({
+    services,
+    logger,
+    rateLimit: options.rateLimit ?? null,
+    metricsToken: options.metricsToken ?? null,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

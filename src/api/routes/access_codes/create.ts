@@ -3,6 +3,7 @@ import { createOfflineAccessCode } from '../../../app/access-codes/create-offlin
 import { createOnlineAccessCode } from '../../../app/access-codes/online.ts';
 import { toSeamAccessCode } from '../../../domain/seam/access-code.ts';
 import { toSeamActionAttempt } from '../../../domain/seam/action-attempt.ts';
+import { countAccessCodesCreated } from '../../../metrics/registry.ts';
 import { lockDevice } from '../../device-lookup.ts';
 import { ApiError, invalidInput } from '../../errors.ts';
 import { defineRoute, WRITE_METHODS } from '../../route.ts';
@@ -78,6 +79,7 @@ export default defineRoute({
         ctx.now,
       );
     });
+    countAccessCodesCreated([code]); // committed
     return { access_code: toSeamAccessCode(code), action_attempt: toSeamActionAttempt(attempt) };
   },
 });

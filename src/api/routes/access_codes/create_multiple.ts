@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createOnlineAccessCode, generateFreeCode } from '../../../app/access-codes/online.ts';
 import { AccessCodeRuleError } from '../../../domain/access-codes/rule-error.ts';
 import { toSeamAccessCode } from '../../../domain/seam/access-code.ts';
+import { countAccessCodesCreated } from '../../../metrics/registry.ts';
 import { findLiveCodeOnDevice } from '../../../store/repos/access-codes.ts';
 import { lockDevice } from '../../device-lookup.ts';
 import { defineRoute } from '../../route.ts';
@@ -68,6 +69,7 @@ export default defineRoute({
       }
       return created;
     });
+    countAccessCodesCreated(codes); // committed
     return { access_codes: codes.map(toSeamAccessCode) };
   },
 });
