@@ -8,9 +8,19 @@ import { open, seal } from './sealed-box.ts';
 
 const keyContext = (deviceId: string, epoch: number) => `lock_key|${deviceId}|${epoch}`;
 
+/** Enough for every lock a busy server issues codes for within minutes; 64 bytes of key material each. */
+const PIN_KEY_CACHE_SIZE = 10_000;
+
 /** The code server inside Latchkey: random 256-bit lock keys, sealed under the master key. */
 export class BuiltinCodeProvider implements CodeProvider {
   readonly name = 'builtin';
+
+  /**
+   * PIN keys by `device|epoch`, with the sealed lock key they came from: unsealing and HKDF were a tenth of a
+   * create's CPU time. The sealed key is still read on every issue, so a re-paired lock (new sealed key) is
+   * never served from a stale entry. The master key already lives in this process; these are derived from it.
+   */
+  private readonly pinKeys = new Map<string, { sealed: string; pinKey: Buffer }>();
 
   constructor(private readonly masterKey: Uint8Array) {}
 
@@ -26,10 +36,24 @@ export class BuiltinCodeProvider implements CodeProvider {
   }
 
   async issueOfflinePin(db: Db, device: DeviceRecord, params: PinParams): Promise<string> {
-    const lockKey = await openLockKey(db, this.masterKey, device);
-    if (lockKey === null)
-      throw new Error(`lock ${device.device_id} has no key for epoch ${device.key_epoch}`);
-    return derivePin(derivePinKey(lockKey, device.key_epoch), params);
+    const { device_id, key_epoch } = device;
+    const sealed = await getSealedLockKey(db, device_id, key_epoch);
+    if (sealed === null) throw new Error(`lock ${device_id} has no key for epoch ${key_epoch}`);
+    const cacheKey = `${device_id}|${key_epoch}`;
+    let cached = this.pinKeys.get(cacheKey);
+    if (cached?.sealed !== sealed) {
+      const lockKey = open(this.masterKey, sealed, keyContext(device_id, key_epoch));
+      cached = { sealed, pinKey: derivePinKey(lockKey, key_epoch) };
+      lockKey.fill(0);
+      this.pinKeys.delete(cacheKey);
+      this.pinKeys.set(cacheKey, cached);
+      // Oldest first out beyond the bound (a Map iterates in insertion order).
+      if (this.pinKeys.size > PIN_KEY_CACHE_SIZE) {
+        const oldest = this.pinKeys.keys().next().value;
+        if (oldest !== undefined) this.pinKeys.delete(oldest);
+      }
+    }
+    return derivePin(cached.pinKey, params);
   }
 }
 

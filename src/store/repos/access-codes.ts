@@ -3,6 +3,7 @@ import type { AccessCodeRecord, AccessCodeStatus } from '../../domain/records.ts
 import type { Db } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
+import { precompiled } from '../precompiled.ts';
 import type { AccessCodeTable } from '../schema.ts';
 
 function toRecord(r: Selectable<AccessCodeTable>): AccessCodeRecord {
@@ -16,18 +17,42 @@ function toRecord(r: Selectable<AccessCodeTable>): AccessCodeRecord {
   };
 }
 
+type AccessCodeRow = Omit<AccessCodeTable, 'programmed_code' | 'delete_requested'> & {
+  programmed_code: string | null;
+  delete_requested: number;
+};
+
+function toRow(c: AccessCodeRecord): AccessCodeRow {
+  return {
+    access_code_id: c.access_code_id,
+    workspace_id: c.workspace_id,
+    device_id: c.device_id,
+    name: c.name,
+    code: c.code,
+    common_code_key: c.common_code_key,
+    type: c.type,
+    kind: c.kind,
+    is_offline: c.is_offline ? 1 : 0,
+    is_one_time_use: c.is_one_time_use ? 1 : 0,
+    starts_at: c.starts_at,
+    ends_at: c.ends_at,
+    status: c.status,
+    slot_key: c.slot_key,
+    variance: c.variance,
+    warnings: JSON.stringify(c.warnings),
+    errors: JSON.stringify(c.errors),
+    created_at: c.created_at,
+    removed_at: c.removed_at,
+    programmed_code: c.programmed_code,
+    delete_requested: c.delete_requested ? 1 : 0,
+  };
+}
+
+// The statements of the create and get paths are precompiled (see precompiled.ts).
+const insertRow = precompiled((db, row: AccessCodeRow) => db.insertInto('access_codes').values(row));
+
 export async function insertAccessCode(db: Db, c: AccessCodeRecord): Promise<void> {
-  await db
-    .insertInto('access_codes')
-    .values({
-      ...c,
-      is_offline: c.is_offline ? 1 : 0,
-      is_one_time_use: c.is_one_time_use ? 1 : 0,
-      delete_requested: c.delete_requested ? 1 : 0,
-      warnings: JSON.stringify(c.warnings),
-      errors: JSON.stringify(c.errors),
-    })
-    .execute();
+  await insertRow(db, toRow(c));
 }
 
 /** A live code (not removed) of the workspace. */
@@ -36,15 +61,17 @@ export async function getAccessCode(
   workspaceId: string,
   accessCodeId: string,
 ): Promise<AccessCodeRecord | null> {
-  const row = await db
-    .selectFrom('access_codes')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('access_code_id', '=', accessCodeId)
-    .where('removed_at', 'is', null)
-    .executeTakeFirst();
+  const [row] = (await liveCodeById(db, { workspaceId, accessCodeId })).rows;
   return row ? toRecord(row) : null;
 }
+const liveCodeById = precompiled((db, p: { workspaceId: string; accessCodeId: string }) =>
+  db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('workspace_id', '=', p.workspaceId)
+    .where('access_code_id', '=', p.accessCodeId)
+    .where('removed_at', 'is', null),
+);
 
 /** Any code by id, removed or not (jobs need to see that a code is gone). */
 export async function getAccessCodeById(db: Db, accessCodeId: string): Promise<AccessCodeRecord | null> {
@@ -62,17 +89,20 @@ export async function findLiveCodeOnDevice(
   deviceId: string,
   code: string,
 ): Promise<AccessCodeRecord | null> {
-  const row = await db
-    .selectFrom('access_codes')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('device_id', '=', deviceId)
-    .where('code', '=', code)
-    .where('removed_at', 'is', null)
-    .orderBy('created_at')
-    .executeTakeFirst();
+  const [row] = (await liveCodeByPin(db, { workspaceId, deviceId, code })).rows;
   return row ? toRecord(row) : null;
 }
+const liveCodeByPin = precompiled((db, p: { workspaceId: string; deviceId: string; code: string }) =>
+  db
+    .selectFrom('access_codes')
+    .selectAll()
+    .where('workspace_id', '=', p.workspaceId)
+    .where('device_id', '=', p.deviceId)
+    .where('code', '=', p.code)
+    .where('removed_at', 'is', null)
+    .orderBy('created_at')
+    .limit(1),
+);
 
 /** The most recent code with this PIN on a device, removed or not: what a lock's synced log maps a PIN to. */
 export async function findLatestCodeOnDevice(
@@ -90,15 +120,26 @@ export async function findLatestCodeOnDevice(
   return row ? toRecord(row) : null;
 }
 
-export async function countLiveCodes(db: Db, deviceId: string): Promise<number> {
-  const row = await db
+const liveCodeCount = precompiled((db, p: { deviceId: string }) =>
+  db
     .selectFrom('access_codes')
     .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .where('device_id', '=', deviceId)
-    .where('removed_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .where('device_id', '=', p.deviceId)
+    .where('removed_at', 'is', null),
+);
+
+export async function countLiveCodes(db: Db, deviceId: string): Promise<number> {
+  const [row] = (await liveCodeCount(db, { deviceId })).rows;
+  return Number(row?.n ?? 0);
 }
+
+const slotVariances = precompiled((db, p: { deviceId: string; slotKey: string }) =>
+  db
+    .selectFrom('access_codes')
+    .select(['slot_key', 'variance'])
+    .where('device_id', '=', p.deviceId)
+    .where('slot_key', '=', p.slotKey),
+);
 
 /** Variances already used in each of these slots of a device (removed codes included: see the migration). */
 export async function takenVariances(
@@ -108,12 +149,17 @@ export async function takenVariances(
 ): Promise<Map<string, number[]>> {
   const taken = new Map<string, number[]>(slotKeys.map((k) => [k, []]));
   if (slotKeys.length === 0) return taken;
-  const rows = await db
-    .selectFrom('access_codes')
-    .select(['slot_key', 'variance'])
-    .where('device_id', '=', deviceId)
-    .where('slot_key', 'in', slotKeys)
-    .execute();
+  // One slot (every create): the precompiled statement; several (a full slot's 409 names free ones nearby).
+  const [only] = slotKeys;
+  const rows =
+    slotKeys.length === 1 && only !== undefined
+      ? (await slotVariances(db, { deviceId, slotKey: only })).rows
+      : await db
+          .selectFrom('access_codes')
+          .select(['slot_key', 'variance'])
+          .where('device_id', '=', deviceId)
+          .where('slot_key', 'in', slotKeys)
+          .execute();
   for (const r of rows) {
     if (r.slot_key !== null && r.variance !== null) taken.get(r.slot_key)?.push(r.variance);
   }

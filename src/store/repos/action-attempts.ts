@@ -2,6 +2,7 @@ import type { ActionAttemptRecord } from '../../domain/records.ts';
 import type { Db } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
+import { precompiled } from '../precompiled.ts';
 import type { ActionAttemptTable } from '../schema.ts';
 
 function toRecord(r: ActionAttemptTable): ActionAttemptRecord {
@@ -20,8 +21,10 @@ function toRow(a: ActionAttemptRecord): ActionAttemptTable {
   return { ...a, result: jsonOrNull(a.result), error: jsonOrNull(a.error) };
 }
 
+const insertRow = precompiled((db, row: ActionAttemptTable) => db.insertInto('action_attempts').values(row));
+
 export async function insertActionAttempt(db: Db, a: ActionAttemptRecord): Promise<void> {
-  await db.insertInto('action_attempts').values(toRow(a)).execute();
+  await insertRow(db, toRow(a));
 }
 
 /** Moves a pending attempt to its outcome; an attempt that already finished is left as it is. */

@@ -3,6 +3,7 @@ import type { ConnectedAccountRecord } from '../../domain/records.ts';
 import type { Db } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
+import { precompiled } from '../precompiled.ts';
 import type { ConnectedAccountTable } from '../schema.ts';
 
 function toRecord(r: Selectable<ConnectedAccountTable>): ConnectedAccountRecord {
@@ -53,12 +54,15 @@ export async function listConnectedAccounts(
 }
 
 /** The sealed remote code-server config of an account (null: the built-in code server). */
-export async function getSealedProviderConfig(db: Db, connectedAccountId: string): Promise<string | null> {
-  const row = await db
+const sealedProviderConfig = precompiled((db, p: { connectedAccountId: string }) =>
+  db
     .selectFrom('connected_accounts')
     .select('sealed_provider_config')
-    .where('connected_account_id', '=', connectedAccountId)
-    .executeTakeFirst();
+    .where('connected_account_id', '=', p.connectedAccountId),
+);
+
+export async function getSealedProviderConfig(db: Db, connectedAccountId: string): Promise<string | null> {
+  const [row] = (await sealedProviderConfig(db, { connectedAccountId })).rows;
   return row?.sealed_provider_config ?? null;
 }
 

@@ -4,6 +4,7 @@ import { type DeviceCapabilityFlag, hasCapability } from '../../domain/seam/devi
 import type { Db, Dialect } from '../index.ts';
 import { decodeCursorOrThrow, type ListOptions } from '../list-options.ts';
 import { afterCursor, type Page, toPage } from '../pagination.ts';
+import { precompiled } from '../precompiled.ts';
 import type { DeviceTable } from '../schema.ts';
 
 function toRecord(r: Selectable<DeviceTable>): DeviceRecord {
@@ -28,13 +29,24 @@ export async function insertDevice(db: Db, d: DeviceRecord): Promise<void> {
     .execute();
 }
 
-export async function getDevice(db: Db, workspaceId: string, deviceId: string): Promise<DeviceRecord | null> {
-  const row = await db
+const deviceById = precompiled((db, p: { workspaceId: string; deviceId: string }) =>
+  db
     .selectFrom('devices')
     .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('device_id', '=', deviceId)
-    .executeTakeFirst();
+    .where('workspace_id', '=', p.workspaceId)
+    .where('device_id', '=', p.deviceId),
+);
+const deviceByIdForUpdate = precompiled((db, p: { workspaceId: string; deviceId: string }) =>
+  db
+    .selectFrom('devices')
+    .selectAll()
+    .where('workspace_id', '=', p.workspaceId)
+    .where('device_id', '=', p.deviceId)
+    .forUpdate(),
+);
+
+export async function getDevice(db: Db, workspaceId: string, deviceId: string): Promise<DeviceRecord | null> {
+  const [row] = (await deviceById(db, { workspaceId, deviceId })).rows;
   return row ? toRecord(row) : null;
 }
 
@@ -45,13 +57,9 @@ export async function getDeviceForUpdate(
   workspaceId: string,
   deviceId: string,
 ): Promise<DeviceRecord | null> {
-  let q = db
-    .selectFrom('devices')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .where('device_id', '=', deviceId);
-  if (dialect === 'postgres') q = q.forUpdate();
-  const row = await q.executeTakeFirst();
+  // SQLite has one writer at a time: the transaction itself serializes, and it has no FOR UPDATE.
+  const query = dialect === 'postgres' ? deviceByIdForUpdate : deviceById;
+  const [row] = (await query(db, { workspaceId, deviceId })).rows;
   return row ? toRecord(row) : null;
 }
 

@@ -1,23 +1,24 @@
 import type { SeamEvent } from '../../domain/seam/events.ts';
 import type { Db } from '../index.ts';
+import { precompiled } from '../precompiled.ts';
+import type { EventTable } from '../schema.ts';
+
+// Most changes write one or two events: one precompiled single-row insert each (see precompiled.ts).
+const insertRow = precompiled((db, row: EventTable) => db.insertInto('events').values(row));
 
 export async function insertEvents(db: Db, events: SeamEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await db
-    .insertInto('events')
-    .values(
-      events.map((e) => ({
-        event_id: e.event_id,
-        workspace_id: e.workspace_id,
-        event_type: e.event_type,
-        device_id: e.device_id ?? null,
-        access_code_id: e.access_code_id ?? null,
-        occurred_at: Date.parse(e.occurred_at),
-        created_at: Date.parse(e.created_at),
-        body: JSON.stringify(e),
-      })),
-    )
-    .execute();
+  for (const e of events) {
+    await insertRow(db, {
+      event_id: e.event_id,
+      workspace_id: e.workspace_id,
+      event_type: e.event_type,
+      device_id: e.device_id ?? null,
+      access_code_id: e.access_code_id ?? null,
+      occurred_at: Date.parse(e.occurred_at),
+      created_at: Date.parse(e.created_at),
+      body: JSON.stringify(e),
+    });
+  }
 }
 
 export interface EventFilters {

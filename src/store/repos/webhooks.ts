@@ -1,5 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../index.ts';
+import { precompiled } from '../precompiled.ts';
 import type { WebhookAttemptTable, WebhookDeliveryTable, WebhookTable } from '../schema.ts';
 
 export type WebhookRow = Selectable<WebhookTable>;
@@ -24,15 +25,19 @@ export async function getWebhookRow(
   return row ?? null;
 }
 
-export async function liveWebhookRows(db: Db, workspaceId: string): Promise<WebhookRow[]> {
-  return db
+// Every event looks its workspace's webhooks up: precompiled (see precompiled.ts).
+const liveWebhooks = precompiled((db, p: { workspaceId: string }) =>
+  db
     .selectFrom('webhooks')
     .selectAll()
-    .where('workspace_id', '=', workspaceId)
+    .where('workspace_id', '=', p.workspaceId)
     .where('deleted_at', 'is', null)
     .orderBy('created_at')
-    .orderBy('webhook_id')
-    .execute();
+    .orderBy('webhook_id'),
+);
+
+export async function liveWebhookRows(db: Db, workspaceId: string): Promise<WebhookRow[]> {
+  return (await liveWebhooks(db, { workspaceId })).rows;
 }
 
 export async function updateWebhookRow(

@@ -1,5 +1,6 @@
 import type { WorkspaceRecord } from '../../domain/records.ts';
 import type { Db } from '../index.ts';
+import { precompiled } from '../precompiled.ts';
 import type { WorkspaceTable } from '../schema.ts';
 
 function toRecord(r: WorkspaceTable): WorkspaceRecord {
@@ -56,14 +57,18 @@ export async function advanceWorkspaceClock(
   return workspace;
 }
 
-/** The workspace a live (not revoked) API key belongs to, found by the key's hash. */
-export async function findWorkspaceByKeyHash(db: Db, keyHash: string): Promise<WorkspaceRecord | null> {
-  const row = await db
+// Every request runs this: precompiled (see precompiled.ts).
+const workspaceByKeyHash = precompiled((db, p: { keyHash: string }) =>
+  db
     .selectFrom('api_keys')
     .innerJoin('workspaces', 'workspaces.workspace_id', 'api_keys.workspace_id')
     .selectAll('workspaces')
-    .where('api_keys.key_hash', '=', keyHash)
-    .where('api_keys.revoked_at', 'is', null)
-    .executeTakeFirst();
+    .where('api_keys.key_hash', '=', p.keyHash)
+    .where('api_keys.revoked_at', 'is', null),
+);
+
+/** The workspace a live (not revoked) API key belongs to, found by the key's hash. */
+export async function findWorkspaceByKeyHash(db: Db, keyHash: string): Promise<WorkspaceRecord | null> {
+  const [row] = (await workspaceByKeyHash(db, { keyHash })).rows;
   return row ? toRecord(row) : null;
 }
