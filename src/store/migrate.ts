@@ -5,7 +5,7 @@ import * as m003 from './migrations/003_online_codes.ts';
 import * as m004 from './migrations/004_webhooks.ts';
 import * as m005 from './migrations/005_igloohome_clients.ts';
 import * as m006 from './migrations/006_remote_providers.ts';
-import * as m009 from './migrations/009_access_codes_by_pin.ts';
+import * as m009 from './migrations/009_access_code_lookups.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
 // Unordered migrations are allowed: 006 landed before 005, and a database that ran 006 first must still start.
@@ -16,7 +16,7 @@ const migrations: Record<string, Migration> = {
   '004_webhooks': m004,
   '005_igloohome_clients': m005,
   '006_remote_providers': m006,
-  '009_access_codes_by_pin': m009,
+  '009_access_code_lookups': m009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
