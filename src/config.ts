@@ -1,4 +1,5 @@
 // Configuration from the environment (contract §2). Read once at start-up; nothing else reads process.env.
+import { isIP } from 'node:net';
 
 export interface Config {
   host: string;
@@ -15,6 +16,11 @@ export interface Config {
   rateLimitPerSecond: number;
   /** Bearer token that /metrics requires; undefined: /metrics is open (firewall it). */
   metricsToken: string | undefined;
+  /**
+   * Which peers may set X-Forwarded-Proto / X-Forwarded-For (Fastify's `trustProxy`): false (the default)
+   * trusts none, true trusts any, a list trusts those addresses and CIDR ranges.
+   */
+  trustProxy: boolean | string[];
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/latchkey.sqlite';
@@ -36,7 +42,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     rateLimitPerSecond: nonNegative('LATCHKEY_RATE_LIMIT', env.LATCHKEY_RATE_LIMIT ?? '100'),
     metricsToken: env.LATCHKEY_METRICS_TOKEN || undefined,
+    trustProxy: parseTrustProxy(env.LATCHKEY_TRUST_PROXY),
   };
+}
+
+/** proxy-addr's names for ranges, as Fastify's `trustProxy` accepts them. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * LATCHKEY_TRUST_PROXY: unset, empty, `false` (`0`, `no`, `off`) trusts no proxy; `true` (`1`, `yes`, `on`)
+ * trusts whichever peer connects; otherwise a comma-separated list of IP addresses, CIDR ranges
+ * (`10.0.0.0/8`, `fd00::/8`) and the names `loopback`, `linklocal`, `uniquelocal`.
+ */
+export function parseTrustProxy(text: string | undefined): boolean | string[] {
+  const value = (text ?? '').trim();
+  const lower = value.toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(lower)) return false;
+  if (['1', 'true', 'yes', 'on'].includes(lower)) return true;
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!isProxyAddress(entry)) {
+      throw new Error(
+        `LATCHKEY_TRUST_PROXY must be true, false, or a comma-separated list of IP addresses and CIDR ranges ` +
+          `(or loopback, linklocal, uniquelocal); "${entry}" is none of these`,
+      );
+    }
+  }
+  return entries.map((entry) => (PROXY_RANGE_NAMES.has(entry.toLowerCase()) ? entry.toLowerCase() : entry));
+}
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry.toLowerCase())) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function nonNegative(name: string, text: string): number {

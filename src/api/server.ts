@@ -18,6 +18,7 @@ import { registerDashboard } from '../web/serve-dashboard.ts';
 import { clientErrorHandler } from './client-errors.ts';
 import { coerceQuery } from './coerce.ts';
 import { ApiError, type ErrorBody, invalidInput } from './errors.ts';
+import { registerHealth } from './health.ts';
 import { buildOpenApiDocument, registerDocs } from './openapi.ts';
 import { parseQuery } from './query.ts';
 import { KeyRateLimiter, type RateLimit } from './rate-limit.ts';
@@ -33,6 +34,8 @@ export interface AppOptions {
   rateLimit?: RateLimit | null;
   /** Bearer token that /metrics requires; null or unset: /metrics is open. */
   metricsToken?: string | null;
+  /** Fastify's `trustProxy` (LATCHKEY_TRUST_PROXY): which peers' X-Forwarded-Proto/-For count; unset: none. */
+  trustProxy?: boolean | string[];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -51,6 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 65_000,
     routerOptions: { querystringParser: parseQuery, ignoreTrailingSlash: true },
     clientErrorHandler,
+    trustProxy: options.trustProxy ?? false,
   });
   // Fastify has no option for it: headers must arrive within 15 s (Node's default, 60 s, exceeds the request's 30 s).
   app.server.headersTimeout = 15_000;
@@ -100,7 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, error);
   });
 
-  app.get('/health', async () => ({ ok: true }));
+  registerHealth(app, { db: store.db, logger });
   registerMetrics(app, { db: store.db, realNow, token: options.metricsToken, logger });
   await registerDashboard(app);
 

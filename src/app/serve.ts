@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from '../api/server.ts';
 import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
-import { loadMasterKey } from '../codeserver/master-key.ts';
+import { loadMasterKey, verifyMasterKey } from '../codeserver/master-key.ts';
 import { ProviderRegistry } from '../codeserver/registry.ts';
 import type { Config } from '../config.ts';
 import { jobHandlers, networkJobHandlers } from '../jobs/handlers.ts';
@@ -37,6 +37,7 @@ export async function startServer(
   const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
   const store = await openStore(config.databaseUrl);
   try {
+    await verifyMasterKey(store.db, masterKey, config); // before anything is sealed or served
     const { services, jobs } = createServices(store, masterKey, logger, Date.now, {
       allowPrivateNetworks: config.webhookAllowPrivate,
     });
@@ -47,6 +48,7 @@ export async function startServer(
       logger,
       rateLimit: rate > 0 ? { perSecond: rate, burst: 2 * rate } : null,
       metricsToken: config.metricsToken ?? null,
+      trustProxy: config.trustProxy,
     });
     const address = await app.listen({ host: config.host, port: config.port });
     jobs.start();

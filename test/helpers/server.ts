@@ -38,6 +38,8 @@ export async function startTestServer(
     rateLimit?: RateLimit;
     /** Bearer token that /metrics requires (LATCHKEY_METRICS_TOKEN). */
     metricsToken?: string;
+    /** Fastify's trustProxy (LATCHKEY_TRUST_PROXY). */
+    trustProxy?: boolean | string[];
   } = {},
 ): Promise<TestServer> {
   const database = await dialect.create();
@@ -52,6 +54,7 @@ export async function startTestServer(
     logger,
     rateLimit: options.rateLimit ?? null,
     metricsToken: options.metricsToken ?? null,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
