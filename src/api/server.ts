@@ -135,7 +135,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           throw new ApiError(400, 'workspace_not_sandbox', `${route.path} works only in sandbox workspaces.`);
         }
         const input = parseInput(route, request);
-        const host = request.headers.host ?? 'localhost';
+        // request.host: X-Forwarded-Host when the peer is a trusted proxy (LATCHKEY_TRUST_PROXY), else Host.
+        const host = request.host || 'localhost';
         const result = await route.handler(
           {
             services,

@@ -3,7 +3,7 @@ import { issueApiKey } from '../app/api-keys.ts';
 import { connectRemoteAccount } from '../app/remote-accounts.ts';
 import { createWorkspace } from '../app/workspaces.ts';
 import { BuiltinCodeProvider } from '../codeserver/builtin.ts';
-import { loadMasterKey } from '../codeserver/master-key.ts';
+import { loadMasterKey, verifyMasterKey } from '../codeserver/master-key.ts';
 import { ProviderRegistry } from '../codeserver/registry.ts';
 import { loadConfig } from '../config.ts';
 import type { Store } from '../store/index.ts';
@@ -14,10 +14,14 @@ import { printResult } from './output.ts';
 
 // Administration straight on the database (no API key exists yet when you need these).
 
-/** Creating locks pairs them with the code server, which needs the master key (as `serve` loads it). */
-function codeServer(store: Store) {
+/**
+ * Creating locks pairs them with the code server, which needs the master key (as `serve` loads it) — the one
+ * the database's servers use, checked as `serve` checks it, or the CLI would seal secrets they cannot open.
+ */
+async function codeServer(store: Store) {
   const config = loadConfig();
   const masterKey = loadMasterKey({ fromEnv: config.masterKey, dataDir: config.dataDir });
+  await verifyMasterKey(store.db, masterKey, config);
   return {
     store,
     masterKey,
@@ -35,8 +39,12 @@ export function registerAdminCommands(program: Command): void {
     .option(...dbOption)
     .option('--json', 'print JSON')
     .action(async (opts) => {
-      const created = await withStore(dbUrl(opts), (store) =>
-        createWorkspace(codeServer(store), { name: opts.name, is_sandbox: opts.sandbox, now: Date.now() }),
+      const created = await withStore(dbUrl(opts), async (store) =>
+        createWorkspace(await codeServer(store), {
+          name: opts.name,
+          is_sandbox: opts.sandbox,
+          now: Date.now(),
+        }),
       );
       printResult(opts, {
         workspace_id: created.workspace.workspace_id,
@@ -73,9 +81,9 @@ export function registerAdminCommands(program: Command): void {
     .action(async (opts) => {
       const secret = opts.clientSecret ?? process.env.LATCHKEY_REMOTE_CLIENT_SECRET;
       if (!secret) throw new Error('give --client-secret or LATCHKEY_REMOTE_CLIENT_SECRET');
-      const connected = await withStore(dbUrl(opts), (store) =>
+      const connected = await withStore(dbUrl(opts), async (store) =>
         connectRemoteAccount(
-          { ...codeServer(store), realNow: Date.now },
+          { ...(await codeServer(store)), realNow: Date.now },
           opts.workspaceId,
           {
             base_url: opts.baseUrl,

@@ -20,17 +20,23 @@ export interface Store {
  * `sqlite:<path>`, `sqlite::memory:`, or `postgres://…` / `postgresql://…`.
  */
 export async function openStore(url: string): Promise<Store> {
-  const { db, dialect } = connect(url);
-  await migrateToLatest(db as Kysely<unknown>);
-  return { db, dialect, close: () => db.destroy() };
+  const { db, dialect, close } = connect(url);
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { db, dialect, close };
 }
 
-function connect(url: string): { db: Kysely<Database>; dialect: Dialect } {
+function connect(url: string): { db: Kysely<Database>; dialect: Dialect; close(): Promise<void> } {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    return { db: openPostgres(url), dialect: 'postgres' };
+    const db = openPostgres(url);
+    return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (url.startsWith('sqlite:')) {
-    return { db: openSqlite(url.slice('sqlite:'.length)), dialect: 'sqlite' };
+    return { ...openSqlite(url.slice('sqlite:'.length)), dialect: 'sqlite' };
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got "${url.split(':')[0]}:…")`);
 }

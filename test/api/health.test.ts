@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import pino from 'pino';
 import { HEALTH_TIMEOUT_MS } from '../../src/api/health.ts';
@@ -10,7 +9,7 @@ import { buildApp } from '../../src/api/server.ts';
 import { createServices } from '../../src/app/serve.ts';
 import { openPostgres } from '../../src/store/dialects/postgres.ts';
 import { openStore } from '../../src/store/index.ts';
-import { requirePostgres, type TestDatabase, testDialects } from '../helpers/databases.ts';
+import { requirePostgres, testDialects } from '../helpers/databases.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 
 // GET /health answers 200 only when the process serves *and* its database answers a trivial query; otherwise
@@ -29,21 +28,6 @@ function assertUnavailable(response: Awaited<ReturnType<typeof health>>) {
   assert.ok(response.headers.get('seam-request-id'), 'the usual request id header');
 }
 
-/**
- * Drops a test database, retrying briefly: SQLite's checkpointer thread closes its own connection a moment
- * after the store's close() resolves, and may still touch the -wal/-shm files while the directory is removed.
- */
-async function dropSettled(database: TestDatabase): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await database.drop();
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await sleep(100);
-    }
-  }
-}
-
 for (const dialect of testDialects()) {
   describe(`/health on ${dialect.name}`, () => {
     let server: TestServer;
@@ -53,7 +37,7 @@ for (const dialect of testDialects()) {
     after(async () => {
       // The store is closed by the last test: close may complain about it; the database goes regardless.
       await server.close().catch(() => {});
-      await dropSettled(server.database);
+      await server.database.drop();
     });
 
     it('answers 200 {"ok": true} without a key, and ignores a wrong one', async () => {

@@ -192,4 +192,19 @@ describe('latchkey CLI: workspaces and API keys (SQLite file shared with a runni
       .executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 2, 'no failed command created anything');
   });
+
+  it('refuses to seal anything under a master key other than the one the database was set up with', async () => {
+    const other = await runCli(
+      ['workspace', 'create', '--name', 'Wrong key', '--sandbox', '--json', '--database-url', databaseUrl],
+      {
+        LATCHKEY_MASTER_KEY: randomBytes(32).toString('hex'),
+        LATCHKEY_DATA_DIR: join(dir, 'data'),
+      },
+    );
+    assert.notEqual(other.code, 0);
+    assert.equal(other.stdout, '');
+    assert.match(other.stderr, /LATCHKEY_MASTER_KEY/);
+    const names = await store.db.selectFrom('workspaces').select('name').execute();
+    assert.ok(!names.some((w) => w.name === 'Wrong key'), 'nothing was created');
+  });
 });

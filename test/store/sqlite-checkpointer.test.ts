@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
@@ -36,5 +36,22 @@ it('copies committed pages from the WAL into the database file off the request p
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('closes every connection to the file before close() resolves (the WAL is checkpointed and removed)', async () => {
+  for (let round = 0; round < 5; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-checkpoint-close-'));
+    const file = join(dir, 'db.sqlite');
+    const store = await openStore(`sqlite:${file}`);
+    await sql`create table t (id integer primary key)`.execute(store.db);
+    await sql`insert into t (id) values (1)`.execute(store.db);
+    await store.close();
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f !== 'db.sqlite'),
+      [],
+      'no -wal or -shm file left: no connection is open',
+    );
+    rmSync(dir, { recursive: true });
   }
 });

@@ -6,8 +6,11 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.ts';
 
-/** `path` is a file path or `:memory:`. WAL keeps readers off the writer's back; one process owns the file. */
-export function openSqlite(path: string): Kysely<Database> {
+/**
+ * `path` is a file path or `:memory:`. WAL keeps readers off the writer's back; one process owns the file.
+ * `close` resolves once every connection to the file is closed (the checkpointer's too), so its files can go.
+ */
+export function openSqlite(path: string): { db: Kysely<Database>; close(): Promise<void> } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const database = new SqliteDatabase(path);
   database.pragma('journal_mode = WAL');
@@ -17,9 +20,15 @@ export function openSqlite(path: string): Kysely<Database> {
   // Instants are stored as integer milliseconds; keep them JavaScript numbers.
   database.defaultSafeIntegers(false);
   const checkpointer = path === ':memory:' ? null : startCheckpointer(database, path);
-  return new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database, () => checkpointer?.stop()) }),
-  });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return {
+    db,
+    // The checkpointer first: the last connection to close checkpoints the WAL and removes it.
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /** How often the checkpointer copies the WAL back into the database file. */
@@ -32,7 +41,7 @@ const BACKSTOP_CHECKPOINT_PAGES = 20_000;
  * that fills 1000 pages of WAL: a create writes ~15 pages, so one request in ~70 paid for copying the WAL back
  * and syncing the file, on the event loop (the API's p99). PASSIVE checkpoints never block the writer.
  */
-function startCheckpointer(database: SqliteDatabase.Database, path: string): { stop(): void } {
+function startCheckpointer(database: SqliteDatabase.Database, path: string): { stop(): Promise<void> } {
   database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   // Keep a WAL that was reset after a checkpoint from staying at its largest size on disk.
   database.pragma('journal_size_limit = 67108864');
@@ -47,7 +56,16 @@ function startCheckpointer(database: SqliteDatabase.Database, path: string): { s
   // Never what keeps a process alive, and never a reason for one to fail: the backstop still checkpoints.
   worker.unref();
   worker.on('error', () => {});
-  return { stop: () => worker.postMessage('stop') };
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      // A checkpoint in progress finishes first; a worker that does not answer is ended.
+      const timer = setTimeout(() => void worker.terminate(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
 
 const CHECKPOINTER_SOURCE = `
@@ -73,13 +91,10 @@ const STATEMENT_CACHE_SIZE = 1000;
  * request (docs/benchmarks.md, API profile). Statements are reusable, and Kysely runs one query at a time on
  * its single connection, so caching them by SQL text is safe.
  */
-function withStatementCache(database: SqliteDatabase.Database, onClose: () => void) {
+function withStatementCache(database: SqliteDatabase.Database) {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => {
-      onClose();
-      database.close();
-    },
+    close: () => database.close(),
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (!statement) {
