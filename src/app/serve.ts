@@ -6,7 +6,7 @@ import { loadMasterKey, verifyMasterKey } from '../codeserver/master-key.ts';
 import { ProviderRegistry } from '../codeserver/registry.ts';
 import type { Config } from '../config.ts';
 import { jobHandlers, networkJobHandlers } from '../jobs/handlers.ts';
-import { JobRunner, JobRunnerGroup } from '../jobs/runner.ts';
+import { JobRunner, JobRunnerGroup, type JobRunnerOptions } from '../jobs/runner.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { type BootstrapOutcome, bootstrap } from './bootstrap.ts';
 import type { Services } from './services.ts';
@@ -38,9 +38,15 @@ export async function startServer(
   const store = await openStore(config.databaseUrl);
   try {
     await verifyMasterKey(store.db, masterKey, config); // before anything is sealed or served
-    const { services, jobs } = createServices(store, masterKey, logger, Date.now, {
-      allowPrivateNetworks: config.webhookAllowPrivate,
-    });
+    const { services, jobs } = createServices(
+      store,
+      masterKey,
+      logger,
+      Date.now,
+      { allowPrivateNetworks: config.webhookAllowPrivate },
+      // Postgres: lifecycle jobs mostly wait on round trips and commits; four at a time drain a backlog faster.
+      { concurrency: store.dialect === 'postgres' ? 4 : 1 },
+    );
     const outcome = await bootstrap(services, { now: Date.now(), bootstrapApiKey: config.bootstrapApiKey });
     const rate = config.rateLimitPerSecond;
     const app = await buildApp({
@@ -80,6 +86,7 @@ export function createServices(
   logger: Logger,
   realNow: () => number = Date.now,
   network: NetworkPolicy = { allowPrivateNetworks: true },
+  mainRunner: Pick<JobRunnerOptions, 'concurrency'> = {},
 ): { services: Services; jobs: JobRunnerGroup } {
   const codes = new BuiltinCodeProvider(masterKey);
   const services: Services = {
@@ -101,6 +108,7 @@ export function createServices(
     logger,
     realNow,
     kinds: { except: networkKinds },
+    ...mainRunner,
   });
   // Jobs that wait on other servers (webhook receivers, remote code servers) run apart, and keep retrying
   // for hours: an outage there must neither block nor lose anything.

@@ -5,6 +5,8 @@ import * as m003 from './migrations/003_online_codes.ts';
 import * as m004 from './migrations/004_webhooks.ts';
 import * as m005 from './migrations/005_igloohome_clients.ts';
 import * as m006 from './migrations/006_remote_providers.ts';
+import * as m007 from './migrations/007_job_due_index.ts';
+import * as m008 from './migrations/008_hot_query_indexes.ts';
 import * as m009 from './migrations/009_access_code_lookups.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
@@ -16,6 +18,8 @@ const migrations: Record<string, Migration> = {
   '004_webhooks': m004,
   '005_igloohome_clients': m005,
   '006_remote_providers': m006,
+  '007_job_due_index': m007,
+  '008_hot_query_indexes': m008,
   '009_access_code_lookups': m009,
 };
 

@@ -85,6 +85,10 @@ export interface JobTable {
   created_at: number;
   /** The device a job acts on through its bridge, if any. */
   device_id: Generated<string | null>;
+  /** `run_at` on the real clock (run_at − the workspace's offset, moved with it): what runners claim by. */
+  due: number;
+  /** The claim that holds a running job; only its holder may renew, complete or fail it. */
+  lease_token: Generated<string | null>;
 }
 
 export interface LockKeyTable {

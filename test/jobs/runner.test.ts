@@ -1,14 +1,28 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CompiledQuery, sql } from 'kysely';
 import pino from 'pino';
 import { createServices } from '../../src/app/serve.ts';
 import type { Services } from '../../src/app/services.ts';
 import { createWorkspace } from '../../src/app/workspaces.ts';
 import { type JobHandler, JobRunner, type JobRunnerOptions, retryDelayMs } from '../../src/jobs/runner.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
-import { claimDueJobs, enqueueJob, getJob, type JobRecord } from '../../src/store/repos/jobs.ts';
+import {
+  claimDueJobs,
+  completeJob,
+  dueJobsQuery,
+  enqueueJob,
+  expiredLeasesQuery,
+  getJob,
+  type JobRecord,
+  shiftJobsQuery,
+  shiftWorkspaceJobs,
+} from '../../src/store/repos/jobs.ts';
+import { advanceWorkspaceClock } from '../../src/store/repos/workspaces.ts';
 import { requirePostgres, type TestDatabase, testDialects } from '../helpers/databases.ts';
 
 // The durable job runner against a real database of each dialect. Real time is pinned (`realNow`) so
@@ -37,6 +51,57 @@ async function addJob(
     created_at: T0,
   });
   return job_id;
+}
+
+/** `n` due jobs of one kind, written in bulk (as enqueueJob writes them, without workspace). */
+async function addJobs(store: Store, n: number, kind: string, runAt: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => randomUUID());
+  for (let i = 0; i < n; i += 200) {
+    await store.db
+      .insertInto('jobs')
+      .values(
+        ids.slice(i, i + 200).map((job_id, k) => ({
+          job_id,
+          workspace_id: null,
+          kind,
+          payload: JSON.stringify({ n: i + k }),
+          run_at: runAt + i + k,
+          due: runAt + i + k,
+          status: 'pending' as const,
+          locked_until: null,
+          last_error: null,
+          created_at: runAt,
+        })),
+      )
+      .execute();
+  }
+  return ids;
+}
+
+/** The plan of a statement as the database prints it, one line per node (Postgres: seq scans disabled). */
+async function explain(store: Store, query: { compile(): CompiledQuery }): Promise<string[]> {
+  const { sql: text, parameters } = query.compile();
+  if (store.dialect === 'sqlite') {
+    const { rows } = await store.db.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`EXPLAIN QUERY PLAN ${text}`, [...parameters]),
+    );
+    return rows.map((r) => r.detail);
+  }
+  return store.db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL enable_seqscan = off`.execute(tx);
+    const { rows } = await tx.executeQuery<{ 'QUERY PLAN': string }>(
+      CompiledQuery.raw(`EXPLAIN ${text}`, [...parameters]),
+    );
+    return rows.map((r) => r['QUERY PLAN'].trim());
+  });
+}
+
+/** What /workspaces/simulate/advance_clock does to the store: the offset and the workspace's open jobs move. */
+async function advanceClock(store: Store, workspaceId: string, byMs: number): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    await shiftWorkspaceJobs(tx, store.dialect, workspaceId, byMs);
+    await advanceWorkspaceClock(tx, workspaceId, byMs);
+  });
 }
 
 async function jobRow(store: Store, jobId: string) {
@@ -254,12 +319,10 @@ for (const dialect of testDialects()) {
       });
 
       assert.equal(await jobs.runDue(), 0);
-      // Time travel: the sandbox jumps a week and a minute ahead; real time stays at T0.
-      await store.db
-        .updateTable('workspaces')
-        .set({ clock_offset_ms: 7 * DAY_MS + 60_000 })
-        .where('workspace_id', '=', sandbox.workspace.workspace_id)
-        .execute();
+      // Time travel: the sandbox jumps a week and a minute ahead (in two steps); real time stays at T0.
+      await advanceClock(store, sandbox.workspace.workspace_id, 7 * DAY_MS - 60_000);
+      assert.equal(await jobs.runDue(), 0, 'a minute short');
+      await advanceClock(store, sandbox.workspace.workspace_id, 120_000);
 
       assert.equal(await jobs.runDue(), 1);
       assert.deepEqual(ran, [{ workspace: sandbox.workspace.workspace_id, now: T0 + 7 * DAY_MS + 60_000 }]);
@@ -270,11 +333,7 @@ for (const dialect of testDialects()) {
 
     it('schedules a retry on the workspace clock of a time-travelled sandbox', async () => {
       const sandbox = await createWorkspace(services, { name: 'Sandbox', is_sandbox: true, now: T0 });
-      await store.db
-        .updateTable('workspaces')
-        .set({ clock_offset_ms: DAY_MS })
-        .where('workspace_id', '=', sandbox.workspace.workspace_id)
-        .execute();
+      await advanceClock(store, sandbox.workspace.workspace_id, DAY_MS);
       const jobs = runner({
         fail: async () => {
           throw new Error('nope');
@@ -348,7 +407,7 @@ for (const dialect of testDialects()) {
       );
     });
 
-    it('leaves the rest of its batch to the process that took it over after the lease ran out', async () => {
+    it('leaves its batch, the job it was running included, to the process that took it over after the lease ran out', async () => {
       const ran: number[] = [];
       let takenOver: string[] = [];
       const jobs = runner(
@@ -372,15 +431,72 @@ for (const dialect of testDialects()) {
       assert.equal(await jobs.runDue(), 1);
       assert.deepEqual(ran, [1], 'jobs 2 and 3 are the other process’s now');
       assert.deepEqual(takenOver.sort(), [...ids].sort());
-      for (const id of ids.slice(1)) {
+      // Job 1 too: its handler returned after the takeover, and this process may not record an outcome for a
+      // job it no longer holds (the other process will run it again: handlers are idempotent).
+      for (const id of ids) {
         const row = await jobRow(store, id);
-        assert.equal(row.status, 'running');
+        assert.equal(row.status, 'running', 'not completed by the process that lost the lease');
         assert.equal(row.locked_until, T0 + 3_000, 'under the other process’s lease');
       }
       // That process dies too; once its lease has passed, they run here, once each.
       clock.now = T0 + 3_001;
-      assert.equal(await jobs.runDue(), 2);
-      assert.deepEqual(ran, [1, 2, 3]);
+      assert.equal(await jobs.runDue(), 3);
+      assert.deepEqual(ran, [1, 1, 2, 3]);
+      for (const id of ids) assert.equal((await jobRow(store, id)).status, 'done');
+      assert.equal((await jobRow(store, ids[0] as string)).attempts, 3, 'three claims of job 1');
+    });
+
+    it('records an outcome only under the claim that holds the job (lease token)', async () => {
+      const id = await addJob(store, { kind: 'work', run_at: T0 });
+      const [mine] = await claimDueJobs(store.db, store.dialect, T0, 1_000, 10, {}, 'token-a');
+      assert.equal(mine?.job_id, id);
+      // The lease runs out; another process claims the job.
+      const [theirs] = await claimDueJobs(store.db, store.dialect, T0 + 1_001, 1_000, 10, {}, 'token-b');
+      assert.equal(theirs?.job_id, id);
+      assert.equal(await completeJob(store.db, id, 'token-a'), false, 'the old holder cannot complete it');
+      assert.equal((await jobRow(store, id)).status, 'running');
+      assert.equal((await jobRow(store, id)).lease_token, 'token-b');
+      assert.equal(await completeJob(store.db, id, 'token-b'), true);
+      const row = await jobRow(store, id);
+      assert.equal(row.status, 'done');
+      assert.equal(row.lease_token, null);
+    });
+
+    it('counts a claim whose lease ran out as an attempt: a job that kills its process fails after maxAttempts', async () => {
+      let calls = 0;
+      const jobs = runner({ deadly: async () => void calls++ }, { maxAttempts: 3, leaseMs: 1_000 });
+      const id = await addJob(store, { kind: 'deadly', run_at: T0 });
+      // Three processes in turn claim it and die mid-job (nothing recorded); each next one comes after the lease.
+      for (let n = 0; n < 3; n++) {
+        clock.now = T0 + n * 1_001;
+        const claimed = await claimDueJobs(store.db, store.dialect, clock.now, 1_000, 10);
+        assert.deepEqual(
+          claimed.map((j) => j.job_id),
+          [id],
+        );
+      }
+      clock.now = T0 + 3 * 1_001;
+      assert.equal(await jobs.runDue(), 1);
+      assert.equal(calls, 0, 'not run a fourth time');
+      const row = await jobRow(store, id);
+      assert.equal(row.status, 'failed');
+      assert.equal(row.attempts, 4);
+      assert.match(row.last_error ?? '', /gave up after 3 attempts.*lease ran out/);
+      clock.now += DAY_MS;
+      assert.equal(await jobs.runDue(), 0);
+    });
+
+    it('a lease that ran out once still leaves attempts for the retry that succeeds', async () => {
+      let calls = 0;
+      const jobs = runner({ work: async () => void calls++ }, { maxAttempts: 3, leaseMs: 1_000 });
+      const id = await addJob(store, { kind: 'work', run_at: T0 });
+      await claimDueJobs(store.db, store.dialect, T0, 1_000, 10); // a process dies with it
+      clock.now = T0 + 1_001;
+      assert.equal(await jobs.runDue(), 1);
+      assert.equal(calls, 1);
+      const row = await jobRow(store, id);
+      assert.equal(row.status, 'done');
+      assert.equal(row.attempts, 2);
     });
 
     it('runs due jobs in run_at order, across batches and workspaces', async () => {
@@ -451,6 +567,238 @@ for (const dialect of testDialects()) {
         timers.restore();
       }
     });
+
+    it('start() is idempotent: a second call does not start a second polling loop', async () => {
+      const timers = trackRunnerTimers();
+      const ran: string[] = [];
+      const jobs = runner({ quick: async (job) => void ran.push(job.job_id) }, { pollMs: 5 });
+      try {
+        jobs.start();
+        jobs.start();
+        assert.equal(timers.pending(), 1, 'one poll armed');
+        const id = await addJob(store, { kind: 'quick', run_at: T0 });
+        await waitFor(() => ran.includes(id) && timers.created >= 3);
+        assert.equal(timers.pending(), 1, 'still one poll armed after passes');
+        assert.deepEqual(ran, [id]);
+        await jobs.stop();
+        assert.equal(timers.pending(), 0);
+        jobs.start();
+        assert.equal(timers.pending(), 1, 'starts again after stop()');
+      } finally {
+        await jobs.stop();
+        timers.restore();
+      }
+      assert.equal(timers.pending(), 0);
+    });
+
+    it('holds a claim for seconds, not a minute: a small batch under a 15 s lease by default', async () => {
+      let leases: (number | null)[] = [];
+      const jobs = runner({
+        look: async () => {
+          if (leases.length > 0) return;
+          const rows = await store.db
+            .selectFrom('jobs')
+            .select('locked_until')
+            .where('status', '=', 'running')
+            .execute();
+          leases = rows.map((r) => r.locked_until);
+        },
+      });
+      await addJobs(store, 60, 'look', T0 - 1_000);
+      assert.equal(await jobs.runDue(), 60);
+      assert.ok(leases.length > 0 && leases.length <= 20, `${leases.length} jobs claimed at once`);
+      for (const until of leases)
+        assert.ok(until !== null && until <= T0 + 15_000, `leased until T0 + ${(until ?? 0) - T0} ms`);
+    });
+
+    it('renews the lease while a slow job runs, so no other process takes the job over', async () => {
+      const executions: string[] = [];
+      const id = await addJob(store, { kind: 'slow', run_at: Date.now() - 1_000 });
+      const slow = runner(
+        {
+          slow: async () => {
+            executions.push('first');
+            await sleep(700);
+          },
+        },
+        { realNow: Date.now, leaseMs: 150 },
+      );
+      const other = runner(
+        { slow: async () => void executions.push('other') },
+        { realNow: Date.now, leaseMs: 150 },
+      );
+      const first = slow.runDue();
+      await waitFor(() => executions.length > 0);
+      let tookOver = 0;
+      const until = Date.now() + 650;
+      while (Date.now() < until) {
+        tookOver += await other.runDue();
+        await sleep(20);
+      }
+      assert.equal(await first, 1);
+      assert.equal(tookOver, 0, 'the other process found the job leased all along');
+      assert.deepEqual(executions, ['first']);
+      const row = await jobRow(store, id);
+      assert.equal(row.status, 'done');
+      assert.equal(row.attempts, 1);
+    });
+
+    it('stop() ends a long drain after the job in hand and hands the rest of its batch back unstarted', async () => {
+      let ran = 0;
+      let stopping: Promise<void> = Promise.resolve();
+      const jobs: JobRunner = runner(
+        {
+          n: async () => {
+            ran += 1;
+            if (ran === 3) stopping = jobs.stop();
+          },
+        },
+        { batchSize: 10 },
+      );
+      await addJobs(store, 25, 'n', T0 - 1_000);
+      assert.equal(await jobs.runDue(), 3);
+      await stopping;
+      assert.equal(ran, 3);
+      const rows = await store.db.selectFrom('jobs').selectAll().where('status', '!=', 'done').execute();
+      assert.equal(rows.length, 22);
+      for (const row of rows) {
+        assert.equal(row.status, 'pending');
+        assert.equal(row.attempts, 0, 'a handed-back job lost no attempt');
+        assert.equal(row.lease_token, null);
+        assert.equal(row.locked_until, null);
+      }
+      assert.equal(await jobs.runDue(), 22, 'the next pass runs the rest');
+    });
+
+    it('yields to the event loop between jobs: timers and HTTP requests are served during a long drain', async () => {
+      const total = 400;
+      let done = 0;
+      const jobs = runner({
+        n: async (_job, ctx) => {
+          await ctx.store.db.selectFrom('workspaces').select('workspace_id').limit(1).execute();
+          done += 1;
+        },
+      });
+      await addJobs(store, total, 'n', T0 - 10_000);
+      const server = http.createServer((_req, res) => res.end(String(done)));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        let atTimer = -1;
+        setTimeout(() => {
+          atTimer = done;
+        }, 0);
+        const { port } = server.address() as AddressInfo;
+        const served = fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+        assert.equal(await jobs.runDue(), total);
+        const atRequest = Number(await served);
+        assert.ok(
+          atTimer >= 0 && atTimer < total / 4,
+          `a 0 ms timer fired after ${atTimer} of ${total} jobs`,
+        );
+        assert.ok(atRequest < total / 2, `an HTTP request was answered after ${atRequest} of ${total} jobs`);
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('with concurrency, runs a batch several jobs at a time: each job once, never more than that at once', async () => {
+      let inFlight = 0;
+      let most = 0;
+      const seen = new Map<string, number>();
+      const started: number[] = [];
+      const jobs = runner(
+        {
+          n: async (job) => {
+            started.push((job.payload as { n: number }).n);
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            seen.set(job.job_id, (seen.get(job.job_id) ?? 0) + 1);
+            await sleep(2);
+            inFlight -= 1;
+          },
+        },
+        { concurrency: 3, batchSize: 10 },
+      );
+      const ids = await addJobs(store, 25, 'n', T0 - 1_000);
+      assert.equal(await jobs.runDue(), 25);
+      assert.equal(most, 3);
+      assert.deepEqual([...seen.values()], Array(25).fill(1));
+      assert.equal(seen.size, ids.length);
+      assert.deepEqual(
+        started,
+        Array.from({ length: 25 }, (_, n) => n),
+        'started in due order',
+      );
+      const open = await store.db.selectFrom('jobs').select('job_id').where('status', '!=', 'done').execute();
+      assert.deepEqual(open, []);
+    });
+
+    it('a runner of several kinds takes them in turn, so one kind’s backlog never starves another', async () => {
+      const order: string[] = [];
+      const push = (kind: string) => async () => void order.push(kind);
+      const jobs = runner({ a: push('a'), b: push('b') }, { kinds: { only: ['a', 'b'] }, batchSize: 2 });
+      await addJobs(store, 4, 'a', T0 - 1_000);
+      await addJobs(store, 4, 'b', T0 - 500);
+      assert.equal(await jobs.runDue(), 8);
+      assert.deepEqual(order, ['a', 'a', 'b', 'b', 'a', 'a', 'b', 'b']);
+    });
+
+    it("writes a job's due on the real clock from its workspace clock, and advance_clock moves the open ones", async () => {
+      const sandbox = await createWorkspace(services, { name: 'Sandbox', is_sandbox: true, now: T0 });
+      const ws = sandbox.workspace.workspace_id;
+      await advanceClock(store, ws, DAY_MS);
+      const later = await addJob(store, { kind: 'k', run_at: T0 + DAY_MS + 5_000, workspace_id: ws });
+      const running = await addJob(store, { kind: 'k', run_at: T0 + DAY_MS - 1, workspace_id: ws });
+      const finished = await addJob(store, { kind: 'k', run_at: T0 + DAY_MS - 2, workspace_id: ws });
+      const noWorkspace = await addJob(store, { kind: 'k', run_at: T0 + 7 });
+      assert.equal((await jobRow(store, later)).due, T0 + 5_000);
+      assert.equal((await jobRow(store, noWorkspace)).due, T0 + 7);
+      const claimed = await claimDueJobs(store.db, store.dialect, T0, 60_000, 2, {}, 'tok');
+      assert.deepEqual(
+        claimed.map((j) => j.job_id),
+        [finished, running],
+      );
+      assert.equal(await completeJob(store.db, finished, 'tok'), true);
+
+      await advanceClock(store, ws, 2_000);
+      assert.equal((await jobRow(store, later)).due, T0 + 3_000, 'pending: moved');
+      assert.equal((await jobRow(store, running)).due, T0 - 2_001, 'running: moved');
+      assert.equal((await jobRow(store, finished)).due, T0 - 2, 'done: history, untouched');
+      assert.equal((await jobRow(store, noWorkspace)).due, T0 + 7, 'no workspace: untouched');
+    });
+
+    it('claims through its partial indexes, in index order: no scan and no sort, however long the queue', async () => {
+      await addJobs(store, 300, 'k', T0 - 1_000);
+      const statements = {
+        jobs_pending_due: dueJobsQuery(store.db, store.dialect, T0, 20, { except: ['w'] }),
+        jobs_pending_kind_due: dueJobsQuery(store.db, store.dialect, T0, 20, { kind: 'w' }),
+        jobs_leased: expiredLeasesQuery(store.db, store.dialect, T0, 20, { only: ['w', 'x'] }),
+        jobs_open_by_workspace: shiftJobsQuery(store.db, 'ws', 1_000),
+      };
+      const keys: Record<keyof typeof statements, string> = {
+        jobs_pending_due: 'status=? AND due<?',
+        jobs_pending_kind_due: 'kind=? AND due<?',
+        jobs_leased: 'status=? AND locked_until<?',
+        jobs_open_by_workspace: 'workspace_id=?',
+      };
+      for (const [index, statement] of Object.entries(statements)) {
+        const plan = await explain(store, statement);
+        const text = plan.join('\n');
+        if (store.dialect === 'sqlite') {
+          assert.deepEqual(plan.length, 1, `${index}: ${text}`);
+          assert.match(
+            text,
+            new RegExp(
+              `^SEARCH jobs USING (COVERING )?INDEX ${index} \\(${keys[index as keyof typeof keys].replaceAll('?', '\\?')}\\)$`,
+            ),
+          );
+        } else {
+          assert.match(text, new RegExp(`Index (Only )?Scan using ${index} on jobs`), text);
+          assert.doesNotMatch(text, /Seq Scan|Sort|Bitmap/, text);
+        }
+      }
+    });
   });
 }
 
@@ -476,6 +824,7 @@ describe('job runner: two processes on one Postgres', () => {
             kind: 'count',
             payload: JSON.stringify({ i }),
             run_at: now - 1000 + i,
+            due: now - 1000 + i,
             status: 'pending' as const,
             locked_until: null,
             last_error: null,
@@ -491,6 +840,7 @@ describe('job runner: two processes on one Postgres', () => {
           services: servicesFor(store),
           logger: silent,
           batchSize: 10,
+          concurrency: 1 + index * 2, // one job at a time in one process, three in the other
           handlers: {
             count: async (job) => {
               executions.set(job.job_id, (executions.get(job.job_id) ?? 0) + 1);
@@ -522,6 +872,85 @@ describe('job runner: two processes on one Postgres', () => {
       assert.equal(attempts.length, 0, 'every job claimed exactly once');
     } finally {
       for (const store of stores) await store.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('job runner: advance_clock and job writes racing on Postgres', () => {
+  const postgres = requirePostgres();
+  it('a job written while advance_clock moves its workspace comes due by the new clock, whichever commits first', {
+    skip: postgres ? false : 'set LATCHKEY_TEST_DATABASE_URL to run the Postgres-only concurrency test',
+  }, async () => {
+    if (!postgres) return;
+    const database = await postgres.create();
+    const [a, b] = [await openStore(database.url), await openStore(database.url)] as [Store, Store];
+    const gates: (() => void)[] = [];
+    try {
+      const ws = (await createWorkspace(servicesFor(a), { name: 'Sandbox', is_sandbox: true, now: T0 }))
+        .workspace.workspace_id;
+      const H = 3_600_000;
+      const gate = () => {
+        let open: () => void = () => {};
+        const opened = new Promise<void>((resolve) => {
+          open = resolve;
+        });
+        gates.push(open);
+        return { open, opened };
+      };
+      const job = (job_id: string, run_at: number) => ({
+        job_id,
+        workspace_id: ws,
+        kind: 'k',
+        payload: {},
+        run_at,
+        created_at: T0,
+      });
+
+      // 1. The job's transaction is open (its due computed from offset 0) when advance_clock starts.
+      const written = gate();
+      const commit = gate();
+      const enqueue = a.db.transaction().execute(async (tx) => {
+        await enqueueJob(tx, job('j1', T0 + 10 * H));
+        written.open();
+        await commit.opened;
+      });
+      await written.opened;
+      let advanced = false;
+      const advance = advanceClock(b, ws, H).then(() => {
+        advanced = true;
+      });
+      await sleep(150);
+      assert.equal(advanced, false, 'advance_clock waits for the transaction that wrote a job');
+      commit.open();
+      await Promise.all([enqueue, advance]);
+      assert.equal((await jobRow(a, 'j1')).due, T0 + 9 * H);
+
+      // 2. advance_clock's transaction is open when a job is written.
+      const moved = gate();
+      const release = gate();
+      const advance2 = b.db.transaction().execute(async (tx) => {
+        await shiftWorkspaceJobs(tx, b.dialect, ws, H);
+        await advanceWorkspaceClock(tx, ws, H);
+        moved.open();
+        await release.opened;
+      });
+      await moved.opened;
+      let wrote = false;
+      const enqueue2 = enqueueJob(a.db, job('j2', T0 + 10 * H)).then(() => {
+        wrote = true;
+      });
+      await sleep(150);
+      assert.equal(wrote, false, 'a job write waits for advance_clock to commit');
+      release.open();
+      await Promise.all([advance2, enqueue2]);
+      assert.equal((await jobRow(a, 'j2')).due, T0 + 8 * H, 'computed with the new offset');
+      assert.equal((await jobRow(a, 'j1')).due, T0 + 8 * H, 'moved twice');
+    } finally {
+      for (const open of gates) open(); // a failed assertion must not leave a transaction open
+      await sleep(50);
+      await a.close();
+      await b.close();
       await database.drop();
     }
   });

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
-import { sql } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Db, Dialect } from '../index.ts';
 import type { JobTable } from '../schema.ts';
 
@@ -8,7 +9,10 @@ export interface JobRecord {
   workspace_id: string | null;
   kind: string;
   payload: unknown;
+  /** On the workspace's clock. */
   run_at: number;
+  /** `run_at` on the real clock, when it was claimed. */
+  due: number;
   attempts: number;
 }
 
@@ -25,8 +29,44 @@ export interface NewJob {
   created_at: number;
 }
 
+/** Which job kinds a runner claims (default: all). */
+export interface KindFilter {
+  only?: readonly string[];
+  except?: readonly string[];
+}
+
+// A job's `lease_token` is set exactly while it is running under that claim (claimDueJobs sets both; completing,
+// failing or releasing a job clears both), so the statements of a claim's holder match the token alone and are
+// served by the primary key.
+//
+// Statuses are written as literals in the claim queries: the partial indexes of migration 007 are over
+// `status = 'pending'` / `'running'`, and a planner can match a literal to them, never a bound parameter.
+const PENDING = sql<boolean>`status = 'pending'`;
+const RUNNING = sql<boolean>`status = 'running'`;
+const OPEN = sql<boolean>`status in ('pending', 'running')`;
+
+function isPostgres(db: Db): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * The workspace's clock offset, for a job's real-clock `due` (run_at − offset). On Postgres the workspace row
+ * is read FOR KEY SHARE: advance_clock holds it FOR UPDATE while it moves the offset and its workspace's jobs
+ * (shiftWorkspaceJobs), so a job is written either before the move (and moved with the others) or after it
+ * (and computed with the new offset) — never with the old offset after the move. Any transaction that writes
+ * an event or a code already holds that lock (their foreign keys take it), so it costs nothing there.
+ */
+function workspaceOffset(db: Db, workspaceId: string) {
+  const query = db.selectFrom('workspaces').select('clock_offset_ms').where('workspace_id', '=', workspaceId);
+  return isPostgres(db) ? query.forKeyShare() : query;
+}
+
 /** Call inside the transaction that makes the job necessary, so the job exists exactly when the change does. */
 export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
+  const due =
+    job.workspace_id === null
+      ? job.run_at
+      : sql<number>`${job.run_at} - coalesce((${workspaceOffset(db, job.workspace_id)}), 0)`;
   await db
     .insertInto('jobs')
     .values({
@@ -36,15 +76,68 @@ export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
       status: 'pending',
       locked_until: null,
       last_error: null,
+      due,
     })
     .execute();
 }
 
 /**
- * Claims up to `limit` due jobs for this process: pending ones whose `run_at` has come on their workspace's
- * clock, and running ones whose lease ran out (their process died). On Postgres the candidate rows are
- * locked with `FOR UPDATE SKIP LOCKED`, so several server processes never claim the same job; SQLite has a
- * single writer, so the one statement is already atomic there.
+ * The pending jobs due at `realNow`, earliest first: an ordered range of the partial index
+ * `jobs_pending_due (due, job_id)`, or of `jobs_pending_kind_due (kind, due, job_id)` for one kind, that
+ * stops after `limit` rows — the cost of a poll does not grow with the queue. Exported for the plan tests.
+ */
+export function dueJobsQuery(
+  db: Db,
+  dialect: Dialect,
+  realNow: number,
+  limit: number,
+  filter: { kind?: string; except?: readonly string[] } = {},
+  lock = true,
+) {
+  let query = db
+    .selectFrom('jobs')
+    .select('job_id')
+    .where(PENDING)
+    .where('due', '<=', realNow)
+    .orderBy('due')
+    .orderBy('job_id')
+    .limit(limit);
+  if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+  if (filter.except && filter.except.length > 0) query = query.where('kind', 'not in', [...filter.except]);
+  return dialect === 'postgres' && lock ? query.forUpdate().skipLocked() : query;
+}
+
+/**
+ * Running jobs whose lease ran out (their process died or stalled): `jobs_leased (status, locked_until)`.
+ * Locked FOR UPDATE SKIP LOCKED on Postgres unless `lock` is false (a read-only probe).
+ */
+export function expiredLeasesQuery(
+  db: Db,
+  dialect: Dialect,
+  realNow: number,
+  limit: number,
+  kinds: KindFilter,
+  lock = true,
+) {
+  let query = db
+    .selectFrom('jobs')
+    .select('job_id')
+    .where(RUNNING)
+    .where('locked_until', '<', realNow)
+    .orderBy('locked_until')
+    .limit(limit);
+  if (kinds.only) query = query.where('kind', 'in', [...kinds.only]);
+  if (kinds.except && kinds.except.length > 0) query = query.where('kind', 'not in', [...kinds.except]);
+  return dialect === 'postgres' && lock ? query.forUpdate().skipLocked() : query;
+}
+
+/**
+ * Claims up to `limit` jobs for this process under one lease (`leaseToken`, until realNow + leaseMs): first
+ * running ones whose lease ran out (their process died), then pending ones whose `due` has come, earliest
+ * first. Each claim counts as an attempt. On Postgres the candidate rows are locked with `FOR UPDATE SKIP
+ * LOCKED`, so several server processes never claim the same job; SQLite has a single writer, so each
+ * statement is already atomic there. With `kinds.only`, each kind is claimed by its own index range, in the
+ * order given (a runner rotates it, so no kind starves another).
  */
 export async function claimDueJobs(
   db: Db,
@@ -52,36 +145,48 @@ export async function claimDueJobs(
   realNow: number,
   leaseMs: number,
   limit: number,
-  kinds: { only?: readonly string[]; except?: readonly string[] } = {},
+  kinds: KindFilter = {},
+  leaseToken: string = randomUUID(),
 ): Promise<JobRecord[]> {
-  let candidates = db
-    .selectFrom('jobs as j')
-    .leftJoin('workspaces as w', 'w.workspace_id', 'j.workspace_id')
-    .select('j.job_id')
-    .where((eb) =>
-      eb.or([
-        eb('j.status', '=', 'pending'),
-        eb.and([eb('j.status', '=', 'running'), eb('j.locked_until', '<', realNow)]),
-      ]),
-    )
-    .where(sql<boolean>`j.run_at <= ${realNow} + coalesce(w.clock_offset_ms, 0)`)
-    .orderBy('j.run_at')
-    .orderBy('j.job_id')
-    .limit(limit);
-  if (kinds.only) candidates = candidates.where('j.kind', 'in', [...kinds.only]);
-  if (kinds.except) candidates = candidates.where('j.kind', 'not in', [...kinds.except]);
-  if (dialect === 'postgres') candidates = candidates.forUpdate('j').skipLocked();
-  const rows = await db
-    .updateTable('jobs')
-    .set((eb) => ({
-      status: 'running',
-      locked_until: realNow + leaseMs,
-      attempts: eb('attempts', '+', 1),
-    }))
-    .where('job_id', 'in', candidates)
-    .returningAll()
-    .execute();
-  return rows.map(toRecord).sort((a, b) => a.run_at - b.run_at || (a.job_id < b.job_id ? -1 : 1));
+  const claimed: JobRecord[] = [];
+  // Each claim is an UPDATE; a read comes first (without row locks), so that a poll finding nothing — the usual
+  // answer between bursts, and always for leases, which run out only when a process dies — writes nothing.
+  const claim = async (
+    probe: ReturnType<typeof dueJobsQuery>,
+    candidates: ReturnType<typeof dueJobsQuery>,
+  ) => {
+    if ((await probe.execute()).length === 0) return;
+    const rows = await db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'running',
+        locked_until: realNow + leaseMs,
+        lease_token: leaseToken,
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('job_id', 'in', candidates)
+      .returningAll()
+      .execute();
+    for (const row of rows) claimed.push(toRecord(row));
+  };
+  await claim(
+    expiredLeasesQuery(db, dialect, realNow, 1, kinds, false),
+    expiredLeasesQuery(db, dialect, realNow, limit, kinds),
+  );
+  const pending = (filter: { kind?: string; except?: readonly string[] }) =>
+    claim(
+      dueJobsQuery(db, dialect, realNow, 1, filter, false),
+      dueJobsQuery(db, dialect, realNow, limit - claimed.length, filter),
+    );
+  if (kinds.only) {
+    for (const kind of kinds.only) {
+      if (claimed.length >= limit) break;
+      await pending({ kind });
+    }
+  } else if (claimed.length < limit) {
+    await pending({ except: kinds.except ?? [] });
+  }
+  return claimed.sort((a, b) => a.due - b.due || (a.job_id < b.job_id ? -1 : 1));
 }
 
 function toRecord(r: Selectable<JobTable>): JobRecord {
@@ -91,49 +196,150 @@ function toRecord(r: Selectable<JobTable>): JobRecord {
     kind: r.kind,
     payload: JSON.parse(r.payload),
     run_at: r.run_at,
+    due: r.due,
     attempts: r.attempts,
   };
 }
 
 /**
- * Moves the lease of a job this process claimed (lease ending `heldUntil`) to `until`. False when the job
- * is no longer ours: our lease ran out and another process claimed it (or it is no longer running).
+ * Extends the lease of the jobs a claim (`leaseToken`) still holds to `until`; returns their ids. A job
+ * missing from the answer is no longer this claim's: another process claimed it after the lease ran out, or
+ * it is no longer running.
  */
-export async function renewJobLease(
+export async function renewJobLeases(
   db: Db,
-  jobId: string,
-  heldUntil: number,
+  jobIds: readonly string[],
+  leaseToken: string,
   until: number,
-): Promise<boolean> {
-  const result = await db
+): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  const rows = await db
     .updateTable('jobs')
     .set({ locked_until: until })
-    .where('job_id', '=', jobId)
-    .where('status', '=', 'running')
-    .where('locked_until', '=', heldUntil)
+    .where('job_id', 'in', [...jobIds])
+    .where('lease_token', '=', leaseToken)
+    .returning('job_id')
+    .execute();
+  return rows.map((r) => r.job_id);
+}
+
+/** Puts jobs a claim holds but never started back in the queue, as if never claimed (a runner stopping). */
+export async function releaseJobs(db: Db, jobIds: readonly string[], leaseToken: string): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const result = await db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'pending',
+      locked_until: null,
+      lease_token: null,
+      attempts: eb('attempts', '-', 1),
+    }))
+    .where('job_id', 'in', [...jobIds])
+    .where('lease_token', '=', leaseToken)
     .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Marks jobs a claim (`leaseToken`) still holds done, in one statement; returns the ids it marked. A job
+ * missing from the answer was taken over by another process since (it will run it again).
+ */
+export async function completeJobs(db: Db, jobIds: readonly string[], leaseToken: string): Promise<string[]> {
+  if (jobIds.length === 0) return [];
+  const rows = await db
+    .updateTable('jobs')
+    .set({ status: 'done', locked_until: null, lease_token: null })
+    .where('job_id', 'in', [...jobIds])
+    .where('lease_token', '=', leaseToken)
+    .returning('job_id')
+    .execute();
+  return rows.map((r) => r.job_id);
+}
+
+/**
+ * Marks a job done. With `leaseToken`, only while that claim still holds it: false when another process has
+ * taken it over since (it will run it again; handlers are idempotent), and nothing is written.
+ */
+export async function completeJob(db: Db, jobId: string, leaseToken?: string): Promise<boolean> {
+  let query = db
+    .updateTable('jobs')
+    .set({ status: 'done', locked_until: null, lease_token: null })
+    .where('job_id', '=', jobId);
+  if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
+  const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function completeJob(db: Db, jobId: string): Promise<void> {
-  await db
-    .updateTable('jobs')
-    .set({ status: 'done', locked_until: null })
-    .where('job_id', '=', jobId)
-    .execute();
-}
-
-/** Puts a failed job back in the queue at `retryAt` (workspace clock), or marks it failed for good. */
-export async function failJob(db: Db, jobId: string, error: string, retryAt: number | null): Promise<void> {
-  await db
+/**
+ * Puts a failed job back in the queue at `retryAt` (workspace clock; `due` is that instant on the real clock,
+ * read from the workspace when not given), or marks it failed for good (`retryAt` null). With `leaseToken`,
+ * only while that claim still holds it (see completeJob).
+ */
+export async function failJob(
+  db: Db,
+  jobId: string,
+  error: string,
+  retryAt: number | null,
+  options: { due?: number; leaseToken?: string } = {},
+): Promise<boolean> {
+  const due =
+    retryAt === null
+      ? null
+      : (options.due ??
+        sql<number>`${retryAt} - coalesce((select w.clock_offset_ms from workspaces w where w.workspace_id = jobs.workspace_id), 0)`);
+  let query = db
     .updateTable('jobs')
     .set(
-      retryAt === null
-        ? { status: 'failed', locked_until: null, last_error: error }
-        : { status: 'pending', locked_until: null, last_error: error, run_at: retryAt },
+      due === null
+        ? { status: 'failed', locked_until: null, lease_token: null, last_error: error }
+        : {
+            status: 'pending',
+            locked_until: null,
+            lease_token: null,
+            last_error: error,
+            run_at: retryAt as number,
+            due,
+          },
     )
-    .where('job_id', '=', jobId)
-    .execute();
+    .where('job_id', '=', jobId);
+  if (options.leaseToken !== undefined) {
+    query = query.where('lease_token', '=', options.leaseToken);
+  }
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * A sandbox workspace's clock moved forward by `byMs`: its open jobs come due that much sooner on the real
+ * clock. Call in the transaction that moves the offset. On Postgres the workspace row is locked FOR UPDATE
+ * first, which waits for every transaction that computed a job's `due` from the old offset (enqueueJob reads
+ * it FOR KEY SHARE) and holds back new ones until the move commits. Returns how many jobs moved.
+ */
+export async function shiftWorkspaceJobs(
+  db: Db,
+  dialect: Dialect,
+  workspaceId: string,
+  byMs: number,
+): Promise<number> {
+  if (dialect === 'postgres') {
+    await db
+      .selectFrom('workspaces')
+      .select('workspace_id')
+      .where('workspace_id', '=', workspaceId)
+      .forUpdate()
+      .execute();
+  }
+  const result = await shiftJobsQuery(db, workspaceId, byMs).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The statement of shiftWorkspaceJobs: `jobs_open_by_workspace (workspace_id)`. Exported for the plan tests. */
+export function shiftJobsQuery(db: Db, workspaceId: string, byMs: number) {
+  return db
+    .updateTable('jobs')
+    .set((eb) => ({ due: eb('due', '-', byMs) }))
+    .where('workspace_id', '=', workspaceId)
+    .where(OPEN);
 }
 
 export async function workspaceClockOffset(db: Db, workspaceId: string | null): Promise<number> {
@@ -153,11 +359,18 @@ export async function getJob(db: Db, jobId: string) {
 /** Parked jobs wait for something outside the clock (a bridge back on-line): their run_at is this. */
 export const PARKED_RUN_AT = Number.MAX_SAFE_INTEGER;
 
-/** Makes a device's parked jobs due now; they then run in the order they were made. */
+/**
+ * Makes a device's parked jobs due now (`now` on the workspace clock); they then run in the order they were
+ * made. Their `due` is `now` less the workspace's current offset, which is at most real time now (the offset
+ * only grows), so they are due at once whatever the clock did meanwhile.
+ */
 export async function wakeParkedJobs(db: Db, deviceId: string, now: number): Promise<number> {
   const result = await db
     .updateTable('jobs')
-    .set({ run_at: now })
+    .set({
+      run_at: now,
+      due: sql<number>`${now} - coalesce((select w.clock_offset_ms from workspaces w where w.workspace_id = jobs.workspace_id), 0)`,
+    })
     .where('device_id', '=', deviceId)
     .where('status', '=', 'pending')
     .where('run_at', '=', PARKED_RUN_AT)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toSeamWorkspace } from '../../../../domain/seam/workspace.ts';
 import { isoUtc, workspaceNow } from '../../../../domain/time.ts';
+import { shiftWorkspaceJobs } from '../../../../store/repos/jobs.ts';
 import { advanceWorkspaceClock } from '../../../../store/repos/workspaces.ts';
 import { defineRoute, WRITE_METHODS } from '../../../route.ts';
 import { duration } from '../../../schemas.ts';
@@ -17,7 +18,11 @@ export default defineRoute({
   }),
   responseKeys: ['workspace', 'now'],
   handler: async (ctx, input) => {
-    const workspace = await advanceWorkspaceClock(ctx.store.db, ctx.workspace.workspace_id, input.by);
+    // The workspace's open jobs come due sooner on the real clock (their `due`): moved with the offset, atomically.
+    const workspace = await ctx.store.db.transaction().execute(async (tx) => {
+      await shiftWorkspaceJobs(tx, ctx.store.dialect, ctx.workspace.workspace_id, input.by);
+      return advanceWorkspaceClock(tx, ctx.workspace.workspace_id, input.by);
+    });
     // Every lifecycle step that fell inside the skipped interval runs now, in due order.
     await ctx.services.runDueJobs();
     return {
