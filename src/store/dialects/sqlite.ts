@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
+import { groupCommitSqliteDialect } from './sqlite-group-commit.ts';
 
 /**
  * `path` is a file path or `:memory:`. WAL keeps readers off the writer's back; one process owns the file.
@@ -20,7 +21,7 @@ export function openSqlite(path: string): { db: Kysely<Database>; close(): Promi
   // Instants are stored as integer milliseconds; keep them JavaScript numbers.
   database.defaultSafeIntegers(false);
   const checkpointer = path === ':memory:' ? null : startCheckpointer(database, path);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<Database>({ dialect: groupCommitSqliteDialect(database) });
   return {
     db,
     // The checkpointer first: the last connection to close checkpoints the WAL and removes it.
@@ -82,30 +83,3 @@ parentPort.on('message', () => {
   parentPort.close();
 });
 `;
-
-/** Enough for every distinct query the server makes; the oldest statement goes first beyond that. */
-const STATEMENT_CACHE_SIZE = 1000;
-
-/**
- * Kysely's SQLite driver prepares every query from scratch, which was the largest single cost of an API
- * request (docs/benchmarks.md, API profile). Statements are reusable, and Kysely runs one query at a time on
- * its single connection, so caching them by SQL text is safe.
- */
-function withStatementCache(database: SqliteDatabase.Database) {
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(sql: string) {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = database.prepare(sql);
-        statements.set(sql, statement);
-        if (statements.size > STATEMENT_CACHE_SIZE) {
-          const oldest = statements.keys().next().value;
-          if (oldest !== undefined) statements.delete(oldest);
-        }
-      }
-      return statement;
-    },
-  };
-}
