@@ -201,12 +201,21 @@ function bindable(parameters: unknown[]): unknown[] {
   return parameters.length === 1 && Array.isArray(parameters[0]) ? parameters[0] : parameters;
 }
 
-/** `"jobs" as "j"` → j: jobs, so that plans naming an alias are read as the table. */
+/**
+ * `"jobs" as "j"`, or raw SQL's `from jobs j` → j: jobs, so that plans naming an alias are read as the table
+ * (without the second form SQLite's `SEARCH j …` of src/metrics/queue.ts went unjudged).
+ */
 function aliases(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const m of text.matchAll(/"?(\w+)"? as "?(\w+)"?/gi)) map.set(m[2] as string, m[1] as string);
+  for (const m of text.matchAll(/\b(?:from|join)\s+"?(\w+)"?\s+"?(\w+)"?/gi)) {
+    if (!SQL_WORDS.test(m[2] as string)) map.set(m[2] as string, m[1] as string);
+  }
   return map;
 }
+/** Words that may follow a table name in `from …` / `join …` and are not an alias. */
+const SQL_WORDS =
+  /^(as|where|on|left|right|inner|outer|cross|full|natural|join|order|group|limit|offset|using|for|union|except|intersect|returning|having|window|set|values)$/i;
 
 // ------------------------------------------------------------------------------------------------ SQLite
 interface SqliteRow {

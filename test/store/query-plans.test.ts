@@ -45,29 +45,6 @@ import {
 const ALLOWED: { dialects?: DialectName[]; sql: RegExp; problem: RegExp; why: string }[] = [
   // ---- jobs (src/store/repos/jobs.ts and migration 007 belong to the job-queue work in progress)
   {
-    sql: /^update "jobs" set "status" = .* where "job_id" in \(select /,
-    problem: /^jobs: (searched by .*status|rows sorted)/,
-    why:
-      'TODO(jobs claim, migration 007): the claim reads every pending job (its due test joins the workspace ' +
-      'clock, which no index serves) and sorts them; being made index-friendly now.',
-  },
-  {
-    dialects: ['postgres'],
-    sql: /^update "jobs" set "locked_until" = \$1 where "job_id" = \$2 and "status" = \$3/,
-    problem: /^jobs: searched by \(status = 'running'::text\) only/,
-    why:
-      'TODO(jobs claim, migration 007): renewing a lease — Postgres, knowing running jobs are rare, reads them ' +
-      'by jobs_due rather than by job_id; bounded by the leases held (a batch), not by the table.',
-  },
-  {
-    dialects: ['postgres'],
-    sql: /^update "jobs" set .* where "job_id" = \$\d+ and "lease_token" = \$\d+ and "status" = \$\d+/,
-    problem: /^jobs: searched by \(status = 'running'::text\) only \(jobs_leased\)/,
-    why:
-      'TODO(jobs claim, migration 007): completing or renewing a lease — Postgres, knowing running jobs are ' +
-      'rare, reads the partial index of running jobs rather than the primary key: bounded by the leases held.',
-  },
-  {
     sql: /^update "jobs" set "due" = "due" - [?$\d]+ where "workspace_id" = [?$\d]+ and status in \('pending', 'running'\)/,
     problem: /^jobs: searched by .*workspace_id.* only \(jobs_open_by_workspace\)/,
     why:
@@ -82,17 +59,7 @@ const ALLOWED: { dialects?: DialectName[]; sql: RegExp; problem: RegExp; why: st
       '/metrics job-queue gauges (src/metrics/queue.ts): the pending and the running jobs in jobs_due order, ' +
       'stopping at QUEUE_SCAN_LIMIT (10 000) rows per scrape by design, then grouped by kind.',
   },
-  // ---- access codes (src/store/repos/access-codes.ts and migration 009 belong to the create-path work)
-  {
-    dialects: ['sqlite'],
-    sql: /^select \* from "access_codes" where "workspace_id" = \? and "removed_at" is null and "access_code_id" in /,
-    problem:
-      /^access_codes: searched by workspace_id=\? AND removed_at=\? only \(access_codes_live_by_workspace\)/,
-    why:
-      'TODO(create path, migration 009): /access_codes/list?access_code_ids= — SQLite, without statistics, ' +
-      'walks every live code of the workspace in list order (access_codes_live_by_workspace) rather than ' +
-      'fetching the few ids by primary key and sorting them; grows with the live codes of the workspace.',
-  },
+  // ---- access codes
   {
     sql: /^select \* from "access_codes" where "device_id" = [?$\d]+ and "code" = [?$\d]+ order by "created_at" desc/,
     problem: /^access_codes: rows sorted/,
@@ -101,37 +68,20 @@ const ALLOWED: { dialects?: DialectName[]; sql: RegExp; problem: RegExp; why: st
       'PIN of 8–10 digits all but never repeats on a lock, so the sort is of one row. (The index has ' +
       'removed_at before created_at, so it cannot give this order.)',
   },
-  {
-    dialects: ['postgres'],
-    sql: /^select \* from "access_codes" where "workspace_id" = \$1 and "device_id" = \$2 and "code" = \$3 and "removed_at" is null order by "created_at"/,
-    problem: /^access_codes: rows sorted/,
-    why:
-      'TODO(create path, migration 009): is this PIN live on this lock (every create) — Postgres does not take ' +
-      '`removed_at IS NULL` in an index key as a constant, so neither access_codes_by_pin nor ' +
-      "access_codes_live_by_device gives created_at order: it sorts the lock's matching live codes (at most " +
-      "199, the lock's cap). A partial index `(device_id, code, created_at) WHERE removed_at IS NULL` would not.",
-  },
-  {
-    dialects: ['postgres'],
-    sql: /^select \* from "access_codes" where "workspace_id"( \|\| '')? = \$1 and "removed_at" is null and "device_id" = \$2 /,
-    problem: /^access_codes: rows sorted/,
-    why:
-      "TODO(create path, migration 009): /access_codes/list?device_id= — as above, Postgres sorts the lock's " +
-      'live codes (at most 199) since access_codes_live_by_device has removed_at in its key; a partial index ' +
-      '`(device_id, created_at, access_code_id) WHERE removed_at IS NULL` gives the order.',
-  },
   // ---- rows the request names by id, sorted after they are fetched by their keys
   {
-    sql: /^select \* from "access_codes" where "workspace_id" = [?$\d]+ and "removed_at" is null and "access_code_id" in /,
+    sql: /^select \* from "access_codes" where "workspace_id" \|\| '' = [?$\d]+ and "removed_at" is null and "access_code_id" in /,
     problem: /^access_codes: rows sorted/,
     why: '/access_codes/list?access_code_ids=: the codes named, fetched by primary key, then put in list order.',
   },
   {
+    dialects: ['sqlite'], // nothing reported on Postgres
     sql: /^select \* from "action_attempts" where "workspace_id" = [?$\d]+ and "action_attempt_id" in /,
     problem: /^action_attempts: rows sorted/,
     why: '/action_attempts/list?action_attempt_ids=: the attempts named, by primary key, then sorted.',
   },
   {
+    dialects: ['sqlite'], // nothing reported on Postgres
     sql: /^select \* from "devices" where "workspace_id" = [?$\d]+ and "device_id" in /,
     problem: /^devices: rows sorted/,
     why: '/devices/list?device_ids=: the locks named, by primary key, then sorted.',
@@ -158,21 +108,10 @@ const ALLOWED: { dialects?: DialectName[]; sql: RegExp; problem: RegExp; why: st
     problem: /^events: searched by workspace_id=\? AND created_at>\? only/,
     why:
       '/events/list by lock, code or id within a window. SQLite, without statistics, prefers walking the ' +
-      'window in index order, filtering, to events_by_device / events_by_access_code and a sort: the ' +
-      "read grows with the window, not the table (Postgres, with statistics, uses the lock's or code's index). " +
+      "window in index order, filtering, to a lock's or code's index and a sort (so migration 010 drops " +
+      'those on SQLite): the read grows with the window, not the table (Postgres, with statistics, uses them). ' +
       "The `[…ids, '']` sentinel of src/store/repos/events.ts makes every list two values, so no index " +
       "can give one lock's events in order.",
-  },
-  // ---- not a read at run time
-  {
-    dialects: ['sqlite'],
-    sql: /^insert into "events" .* values \(.*\), \(/,
-    problem: /^webhook_deliveries: full table scan/,
-    why:
-      "SQLite's plan for a multi-row insert into a parent table includes the foreign-key scan of " +
-      'webhook_deliveries.event_id that would resolve deferred violations; it runs only while such a ' +
-      'violation is pending (OP_FkIfZero), never with immediate constraints: a 2-row insert costs what two ' +
-      '1-row inserts do with 1 000 000 deliveries (measured).',
   },
 ];
 

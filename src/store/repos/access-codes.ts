@@ -180,12 +180,15 @@ export async function listAccessCodes(
   const cursor = decodeCursorOrThrow(options.pageCursor);
   // With a device, its index must drive the query: both indexes match two equalities and the list order, and
   // without statistics SQLite took the workspace's and read every live code of the workspace. `workspace_id || ''`
-  // (same value, no index) still confines the query to the workspace, on both dialects.
+  // (same value, no index) still confines the query to the workspace, on both dialects. With ids, likewise: the
+  // primary key must find the few codes named (then sorted), and SQLite walked the workspace's live codes in
+  // list order instead. (Migration 010 then dropped the workspace's index: no query is left for it.)
+  const narrowed = filters.device_id || filters.access_code_ids;
   let q = db
     .selectFrom('access_codes')
     .selectAll()
     .where(
-      filters.device_id ? sql<string>`${sql.ref('workspace_id')} || ''` : sql.ref('workspace_id'),
+      narrowed ? sql<string>`${sql.ref('workspace_id')} || ''` : sql.ref('workspace_id'),
       '=',
       workspaceId,
     )
