@@ -57,6 +57,9 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(1000 * 2 ** (attempts - 1), 3_600_000);
 }
 
+/** Where the runner's own statements go (see Store.jobsDb). */
+const jobsDb = (store: Store) => store.jobsDb ?? store.db;
+
 /** Lets the event loop run whatever is ready (API requests, timers) before the next job. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -66,6 +69,9 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * at a time, or `concurrency` at a time), and records each outcome only while the batch's claim still holds
  * the job. A job whose handler throws is retried with backoff; an unknown kind or too many attempts marks it
  * failed. Nothing is kept in memory between passes: a restarted process picks up exactly where the table says.
+ *
+ * The runner's own statements go through `store.jobsDb` (on Postgres a pool apart from the API's), handlers'
+ * through `store.db`: a pool full of request transactions delays a handler, never the lease it runs under.
  *
  * Fairness: between jobs the runner yields to the event loop (every `sliceMs`), so API requests are served
  * during a long drain — with SQLite's synchronous driver a pass would otherwise hold the process until the
@@ -150,7 +156,7 @@ export class JobRunner {
       const { store } = this.opts.services;
       const token = randomUUID();
       const jobs = await claimDueJobs(
-        store.db,
+        jobsDb(store),
         store.dialect,
         realNow(),
         leaseMs,
@@ -166,7 +172,7 @@ export class JobRunner {
       const offset = (workspaceId: string | null) => {
         let o = offsets.get(workspaceId);
         if (!o) {
-          o = workspaceClockOffset(store.db, workspaceId);
+          o = workspaceClockOffset(jobsDb(store), workspaceId);
           offsets.set(workspaceId, o);
         }
         return o;
@@ -191,13 +197,13 @@ export class JobRunner {
       };
       try {
         await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, jobs.length) }, worker));
-        const done = new Set(await completeJobs(store.db, succeeded, token));
+        const done = new Set(await completeJobs(jobsDb(store), succeeded, token));
         for (const id of succeeded) {
           lease.finished(id);
           if (!done.has(id)) this.lost(jobs.find((j) => j.job_id === id) as JobRecord);
         }
         // Stopping: what was claimed but not started goes back to the queue, for this or another process.
-        if (this.stopping) await releaseJobs(store.db, lease.unfinished(), token);
+        if (this.stopping) await releaseJobs(jobsDb(store), lease.unfinished(), token);
       } finally {
         lease.end();
       }
@@ -236,7 +242,7 @@ export class JobRunner {
       // Only a claim whose lease ran out (the process died or stalled mid-job) takes a job past maxAttempts:
       // a job that keeps killing its process must not loop for ever.
       const message = `gave up after ${maxAttempts} attempts: the last ${job.attempts - 1 > maxAttempts ? 'ones' : 'one'} ended without an outcome (lease ran out)`;
-      if (!(await failJob(store.db, job.job_id, message, null, { leaseToken: token }))) return lost();
+      if (!(await failJob(jobsDb(store), job.job_id, message, null, { leaseToken: token }))) return lost();
       logger.error(
         { job_id: job.job_id, kind: job.kind, attempts: job.attempts - 1 },
         'job failed: lease ran out',
@@ -245,7 +251,7 @@ export class JobRunner {
     }
     if (!handler) {
       if (
-        !(await failJob(store.db, job.job_id, `no handler for job kind ${job.kind}`, null, {
+        !(await failJob(jobsDb(store), job.job_id, `no handler for job kind ${job.kind}`, null, {
           leaseToken: token,
         }))
       )
@@ -260,10 +266,16 @@ export class JobRunner {
       const final = job.attempts >= maxAttempts;
       const delay = retryDelayMs(job.attempts);
       const started = realNow();
-      const recorded = await failJob(store.db, job.job_id, message, final ? null : started + offset + delay, {
-        due: started + delay,
-        leaseToken: token,
-      });
+      const recorded = await failJob(
+        jobsDb(store),
+        job.job_id,
+        message,
+        final ? null : started + offset + delay,
+        {
+          due: started + delay,
+          leaseToken: token,
+        },
+      );
       if (!recorded) return lost();
       logger.warn({ job_id: job.job_id, kind: job.kind, attempts: job.attempts, err: message }, 'job failed');
       return false;
@@ -319,7 +331,7 @@ class BatchLease {
       const until = this.opts.realNow() + this.opts.leaseMs;
       try {
         const kept = new Set(
-          await renewJobLeases(this.opts.services.store.db, [...this.held], this.token, until),
+          await renewJobLeases(jobsDb(this.opts.services.store), [...this.held], this.token, until),
         );
         for (const id of this.held) if (!kept.has(id)) this.held.delete(id);
         this.until = until;

@@ -187,6 +187,11 @@ for (const dialect of testDialects()) {
       await database.drop();
     });
 
+    it('shares the one SQLite connection with the API; on Postgres has a pool of its own', () => {
+      if (store.dialect === 'sqlite') assert.equal(store.jobsDb, store.db);
+      else assert.ok(store.jobsDb && store.jobsDb !== store.db);
+    });
+
     it('runs a due job once, hands it its payload and the clock, and marks it done', async () => {
       const seen: { job: JobRecord; now: number }[] = [];
       const jobs = runner({ greet: async (job, ctx) => void seen.push({ job, now: ctx.now }) });
@@ -805,6 +810,83 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+describe('job runner: its lease on Postgres while request transactions hold the API pool', () => {
+  const postgres = requirePostgres();
+  it("renews the lease of a running job while every connection of the API's pool is taken, so no other process takes the job over", {
+    skip: postgres ? false : 'set LATCHKEY_TEST_DATABASE_URL to run the Postgres-only concurrency test',
+  }, async () => {
+    if (!postgres) return;
+    const database = await postgres.create();
+    const [a, b] = [await openStore(database.url), await openStore(database.url)] as [Store, Store];
+    const releases: (() => void)[] = [];
+    let passA: Promise<number> | undefined;
+    try {
+      assert.notEqual(a.jobsDb, a.db, 'the runner has a pool of its own');
+      const id = await addJob(a, { kind: 'slow', run_at: Date.now() - 1_000 });
+      const leaseMs = 600;
+      const runs: string[] = [];
+      let started: () => void = () => {};
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      let finish: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      releases.push(() => finish());
+      const runnerOf = (store: Store, name: string, work: () => Promise<void>) =>
+        new JobRunner({
+          services: servicesFor(store),
+          logger: silent,
+          leaseMs,
+          handlers: {
+            slow: async () => {
+              runs.push(name);
+              await work();
+            },
+          },
+        });
+      passA = runnerOf(a, 'a', async () => {
+        started();
+        await finished;
+      }).runDue();
+      const runnerB = runnerOf(b, 'b', async () => {});
+      await running;
+
+      // Process a's API pool (10 connections) all held, as by requests queued on a busy lock's row lock.
+      let acquired = 0;
+      const held = Array.from({ length: 10 }, () =>
+        a.db.connection().execute(
+          () =>
+            new Promise<void>((resolve) => {
+              acquired += 1;
+              releases.push(resolve);
+            }),
+        ),
+      );
+      await waitFor(() => acquired === 10);
+      // Process b looks for jobs whose lease ran out, for several lease times.
+      for (let waited = 0; waited < 6 * leaseMs; waited += leaseMs / 3) {
+        assert.equal(await runnerB.runDue(), 0, 'the job is not taken over');
+        await sleep(leaseMs / 3);
+      }
+      for (const release of releases) release();
+      await Promise.all(held);
+      assert.equal(await passA, 1);
+      assert.deepEqual(runs, ['a']);
+      const row = await jobRow(b, id);
+      assert.equal(row.status, 'done');
+      assert.equal(row.attempts, 1, 'claimed once');
+    } finally {
+      for (const release of releases) release();
+      await passA?.catch(() => undefined); // its pass ends before its store closes
+      await a.close();
+      await b.close();
+      await database.drop();
+    }
+  });
+});
 
 describe('job runner: two processes on one Postgres', () => {
   const postgres = requirePostgres();

@@ -22,9 +22,11 @@ import { children, killAll, serve, stop } from '../helpers/server-process.ts';
 // first process's pool is full, so the first process is inside the job when it starves.
 //
 // Expected (contract, docs/architecture.md "several server processes never take the same job"): each delivery
-// attempted once. The fix belongs to the job runner (src/jobs/runner.ts, src/store/repos/jobs.ts: a lease that
-// a busy pool cannot starve, e.g. renewals and claims on a connection of their own) and/or the delivery handler
-// (src/jobs/webhook-delivery.ts: make the attempt conditional on the delivery row, not on a stale read).
+// attempted once, its job claimed once. Fixed twice over: the runners' claims, renewals and outcomes go through
+// a pool of their own (Store.jobsDb), so the lease holds (test/jobs/runner.test.ts has the unit case); and the
+// delivery handler takes an attempt on the delivery row before POSTing it, so a runner that took the job over
+// would wait for the attempt in flight instead of sending it again (test/jobs/webhook-delivery.test.ts). With
+// only the second, the POST is not repeated but the job is claimed again: the last assertion fails.
 
 const postgres = requirePostgres();
 const HOUR = 3_600_000;
@@ -57,8 +59,6 @@ describe('job leases: a process whose pool is busy keeps the job it is running',
 
   it('a delivery in flight while its process waits for a pool connection is not posted a second time', {
     timeout: 90_000,
-    // Remove once fixed: a failing todo test is reported but does not fail the run.
-    todo: 'fails until a busy pool can no longer starve a job lease (found by the scale-out test, issue 9 item 4)',
   }, async () => {
     database = await (postgres as NonNullable<typeof postgres>).create();
     dataDir = mkdtempSync(join(tmpdir(), 'latchkey-lease-'));

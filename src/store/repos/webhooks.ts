@@ -64,6 +64,7 @@ export async function getDeliveryForSending(db: Db, deliveryId: string) {
         'd.workspace_id',
         'd.status',
         'd.attempts',
+        'd.next_attempt_at',
         'w.webhook_id',
         'w.url',
         'w.sealed_secret',
@@ -95,6 +96,60 @@ export async function updateDeliveryRow(
   changes: Updateable<WebhookDeliveryTable>,
 ): Promise<void> {
   await db.updateTable('webhook_deliveries').set(changes).where('delivery_id', '=', deliveryId).execute();
+}
+
+/**
+ * Takes attempt `attempts + 1` of a pending delivery, read with `attempts` attempts: false when another runner
+ * took one since. Until `inFlightUntil` (workspace clock) the delivery's `next_attempt_at` says the attempt is in
+ * flight; its outcome replaces it.
+ */
+export async function claimDeliveryAttempt(
+  db: Db,
+  deliveryId: string,
+  attempts: number,
+  now: number,
+  inFlightUntil: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set({ attempts: attempts + 1, next_attempt_at: inFlightUntil, updated_at: now })
+    .where('delivery_id', '=', deliveryId)
+    .where('status', '=', 'pending')
+    .where('attempts', '=', attempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Writes the outcome of attempt `attempt` (the delivery's latest) while the delivery is pending and no later
+ * attempt has been taken: false, and nothing written, when another runner took over since.
+ */
+export async function finishDeliveryAttempt(
+  db: Db,
+  deliveryId: string,
+  attempt: number,
+  changes: Updateable<WebhookDeliveryTable>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('webhook_deliveries')
+    .set(changes)
+    .where('delivery_id', '=', deliveryId)
+    .where('status', '=', 'pending')
+    .where('attempts', '=', attempt)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The number of a delivery's latest attempt with a recorded outcome, 0 when none. */
+export async function lastRecordedAttempt(db: Db, deliveryId: string): Promise<number> {
+  const row = await db
+    .selectFrom('webhook_attempts')
+    .select('attempt_number')
+    .where('delivery_id', '=', deliveryId)
+    .orderBy('attempt_number', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.attempt_number ?? 0;
 }
 
 export async function insertAttempt(db: Db, row: WebhookAttemptTable): Promise<void> {
