@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { PostgresAdapter, sql } from 'kysely';
 import type { Db, Dialect } from '../index.ts';
+import { precompiled } from '../precompiled.ts';
 import type { JobTable } from '../schema.ts';
 
 export interface JobRecord {
@@ -63,23 +64,32 @@ function workspaceOffset(db: Db, workspaceId: string) {
 
 /** Call inside the transaction that makes the job necessary, so the job exists exactly when the change does. */
 export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
-  const due =
-    job.workspace_id === null
-      ? job.run_at
-      : sql<number>`${job.run_at} - coalesce((${workspaceOffset(db, job.workspace_id)}), 0)`;
-  await db
-    .insertInto('jobs')
-    .values({
-      ...job,
-      device_id: job.device_id ?? null,
-      payload: JSON.stringify(job.payload),
-      status: 'pending',
-      locked_until: null,
-      last_error: null,
-      due,
-    })
-    .execute();
+  const row = {
+    job_id: job.job_id,
+    workspace_id: job.workspace_id,
+    device_id: job.device_id ?? null,
+    kind: job.kind,
+    payload: JSON.stringify(job.payload),
+    run_at: job.run_at,
+    created_at: job.created_at,
+  };
+  // Every create enqueues a job: precompiled (src/store/precompiled.ts), one statement per workspace-or-not.
+  await (row.workspace_id === null
+    ? insertSystemJob(db, row)
+    : insertWorkspaceJob(db, { ...row, workspace_id: row.workspace_id }));
 }
+type JobRow = Omit<NewJob, 'payload' | 'device_id'> & { payload: string; device_id: string | null };
+const newJobValues = { status: 'pending', locked_until: null, last_error: null } as const;
+const insertSystemJob = precompiled((db, row: JobRow) =>
+  db.insertInto('jobs').values({ ...row, ...newJobValues, due: row.run_at }),
+);
+const insertWorkspaceJob = precompiled((db, row: JobRow & { workspace_id: string }) =>
+  db.insertInto('jobs').values({
+    ...row,
+    ...newJobValues,
+    due: sql<number>`${row.run_at} - coalesce((${workspaceOffset(db, row.workspace_id)}), 0)`,
+  }),
+);
 
 /**
  * The pending jobs due at `realNow`, earliest first: an ordered range of the partial index
