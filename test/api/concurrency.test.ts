@@ -121,7 +121,7 @@ describe('concurrent creates across two server processes on one Postgres', {
       assert.notEqual(apis[0]?.url, apis[1]?.url);
       base = Math.ceil(Date.now() / HOUR) * HOUR + 2 * HOUR;
     },
-    { timeout: 60_000 },
+    { timeout: 180_000 },
   );
 
   after(async () => {

@@ -109,7 +109,7 @@ for (const dialect of testDialects()) {
         server = await serve(env);
         api = { url: server.url, apiKey };
       },
-      { timeout: 60_000 },
+      { timeout: 180_000 },
     );
 
     after(async () => {
@@ -127,7 +127,7 @@ for (const dialect of testDialects()) {
       return Date.parse(r.json.now);
     }
 
-    it('acknowledges codes under load until SIGKILL', { timeout: 60_000 }, async () => {
+    it('acknowledges codes under load until SIGKILL', { timeout: 180_000 }, async () => {
       const h = await call(api, '/webhooks/create', { body: { url: receiver?.url('/hook') } });
       assert.equal(h.status, 200, h.text);
       hook = h.json.webhook;
@@ -248,7 +248,7 @@ for (const dialect of testDialects()) {
     });
 
     it('restarts and finds every acknowledged code with its PIN and window; no slot over its limit', {
-      timeout: 60_000,
+      timeout: 180_000,
     }, async () => {
       assert.ok(acked.length > 0, 'the load acknowledged codes');
       server = await serve(env);
@@ -285,7 +285,7 @@ for (const dialect of testDialects()) {
     });
 
     it('loses no lifecycle job: each stored code is set on its device exactly once', {
-      timeout: 60_000,
+      timeout: 180_000,
     }, async () => {
       assert.ok(stored.size > 0, 'codes were stored');
       const now = await advance('PT1S');
@@ -304,7 +304,7 @@ for (const dialect of testDialects()) {
     });
 
     it('loses no webhook delivery: an access_code.created for every stored code reaches the receiver', {
-      timeout: 60_000,
+      timeout: 180_000,
     }, async () => {
       assert.ok(stored.size > 0, 'codes were stored');
       const r = receiver as Receiver;

@@ -74,7 +74,7 @@ for (const dialect of testDialects()) {
         ).device_id;
         await advance(SEC);
       },
-      { timeout: 60_000 },
+      { timeout: 180_000 },
     );
 
     after(async () => {

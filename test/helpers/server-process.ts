@@ -29,11 +29,19 @@ export async function stop(child: ChildProcess, graceMs = 10_000): Promise<numbe
 }
 
 /**
+ * How long `serve` waits for the child to print its URL. Start-up (tsx compiling the CLI, migrations) takes a
+ * few seconds on an idle machine but has taken over 30 s on a loaded one; still bounded so a hung child fails.
+ */
+export const SERVE_START_TIMEOUT_MS = 90_000;
+
+/**
  * `latchkey serve --port 0` with `env` on top of this process's environment (less the variables a test
- * must set itself); resolves with its URL once it serves.
+ * must set itself); resolves with its URL once it serves. A test hook awaiting it needs a timeout above
+ * `startTimeoutMs` for this function's own error (with the child's output) to be the one reported.
  */
 export async function serve(
   env: Record<string, string>,
+  startTimeoutMs = SERVE_START_TIMEOUT_MS,
 ): Promise<{ child: ChildProcess; url: string; output: () => { stdout: string; stderr: string } }> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ['PORT', 'HOST', 'LOG_LEVEL', 'LATCHKEY_MASTER_KEY', 'LATCHKEY_WEBHOOK_ALLOW_PRIVATE']) {
@@ -60,7 +68,10 @@ export async function serve(
       child.kill('SIGKILL');
       reject(new Error(`${why}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
     };
-    const timer = setTimeout(() => fail('serve printed no URL within 30 s'), 30_000);
+    const timer = setTimeout(
+      () => fail(`serve printed no URL within ${startTimeoutMs / 1000} s`),
+      startTimeoutMs,
+    );
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const found = /serving the Seam-compatible API at (http:\/\/\S+)/.exec(stdout);

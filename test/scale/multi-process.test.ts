@@ -30,7 +30,10 @@ import { checkInvariants, drainJobs, groupBy, limitsNow } from './invariants.ts'
 //    max_access_codes_reached; sampled from the database while the load runs, no lock ever holds more;
 //  - lifecycle: after advance_clock 100 h past the first start, each code has each event of each transition the
 //    clock passed exactly once and at its instant (created; set_on_device at its start; removed_from_device and
-//    deleted at its end), none of the others, and both processes list the rest in the right status;
+//    deleted at its end), none of the others, is in the state its planned window puts it in at that instant,
+//    and both processes list the rest in the right status. Which cap-lock codes exist depends on which creates
+//    won the race, so four codes on the slots lock, created one by one before the load, put at least one code
+//    in each of removed, set, setting and unset whatever the race did;
 //  - webhooks: each event reaches each subscribed endpoint exactly once (one request per svix-id, one successful
 //    attempt per delivery), and /webhooks/deliveries/list on either process says the same;
 //  - the database agrees (test/scale/invariants.ts): no job failed or ran twice, limits held at every instant.
@@ -39,8 +42,13 @@ import { checkInvariants, drainJobs, groupBy, limitsNow } from './invariants.ts'
 
 const postgres = requirePostgres();
 
+type Step = 'removed' | 'set' | 'setting' | 'unset';
+const STEPS: readonly Step[] = ['removed', 'set', 'setting', 'unset'];
+
 interface Planned {
   group: string;
+  /** The state its code is in once the clock is advanced to the target (by construction of its window). */
+  lands: Step;
   /** How many of the group's requests must succeed. */
   capacity: number;
   /** The error type of the others (all 409). */
@@ -69,6 +77,28 @@ function prng(seed: number): () => number {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** advance_clock takes the workspace to half past the hour 100 h after the load's first start. */
+const TARGET_AFTER_BASE = 100 * HOUR + HOUR / 2;
+/** Contract §4: a one-time-use code lasts 24 h from its start hour; `setting` from 60 min before the start. */
+const ONE_TIME_MS = 24 * HOUR;
+/** A code's state at `t` by its window (null: no start / no end). */
+function stepAt(starts: number | null, ends: number | null, t: number): Step {
+  if (starts !== null && t < starts - HOUR) return 'unset';
+  if (starts !== null && t < starts) return 'setting';
+  if (ends === null || t < ends) return 'set';
+  return 'removed';
+}
+/** The state the code a create body asks for is in at `t`. */
+function landsAt(body: Record<string, unknown>, t: number): Step {
+  const starts = typeof body.starts_at === 'string' ? Date.parse(body.starts_at) : null;
+  const ends =
+    body.is_one_time_use === true && starts !== null
+      ? starts + ONE_TIME_MS
+      : typeof body.ends_at === 'string'
+        ? Date.parse(body.ends_at)
+        : null;
+  return stepAt(starts, ends, t);
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LIFECYCLE_HOOK_TYPES = [
   'access_code.set_on_device',
@@ -113,7 +143,9 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
       const served = await Promise.all([serve(env), serve(env)]);
       apis = served.map((s) => ({ url: s.url, apiKey }));
     },
-    { timeout: 60_000 },
+    // Above serve's own start-up wait (SERVE_START_TIMEOUT_MS, 90 s; both start in parallel), so a slow start
+    // reports serve's error with the child's output rather than the hook's timeout.
+    { timeout: 120_000 },
   );
 
   after(async () => {
@@ -147,9 +179,17 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
     const now = Date.now(); // the workspace clock (a fresh sandbox: offset 0)
     base = Math.ceil(now / HOUR) * HOUR + 3 * HOUR;
     const dayStart = Math.floor(now / DAY) * DAY + 2 * DAY;
+    const target = base + TARGET_AFTER_BASE;
     const plan: Planned[] = [];
-    const add = (p: Omit<Planned, 'body'>, n: number, body: (j: number) => Record<string, unknown>) => {
-      for (let j = 0; j < n; j++) plan.push({ ...p, body: { is_offline_access_code: true, ...body(j) } });
+    const add = (
+      p: Omit<Planned, 'body' | 'lands'>,
+      n: number,
+      body: (j: number) => Record<string, unknown>,
+    ) => {
+      for (let j = 0; j < n; j++) {
+        const b = { is_offline_access_code: true, ...body(j) };
+        plan.push({ ...p, lands: landsAt(b, target), body: b });
+      }
     };
     const slot = (group: string, capacity: number) =>
       ({ group, capacity, refusal: 'offline_code_slot_full', device: 'slots' }) as const;
@@ -179,6 +219,42 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
       starts_at: iso(base + j * HOUR),
       ends_at: iso(base + (j + 2) * HOUR),
     }));
+    // Not part of the race: one code on the slots lock per state at the target, each alone in its hourly slot
+    // (2 h windows like the cap lock's, 98, 99, 101 and 102 h after the first start), created one by one
+    // before the load and each required to succeed. The cap lock's codes in those states depend on which of
+    // its 230 creates win; these do not.
+    const fixed: Outcome[] = [];
+    for (const [i, [lands, hour]] of (
+      [
+        ['removed', 98],
+        ['set', 99],
+        ['setting', 101],
+        ['unset', 102],
+      ] as const
+    ).entries()) {
+      const body = {
+        is_offline_access_code: true,
+        starts_at: iso(base + hour * HOUR),
+        ends_at: iso(base + (hour + 2) * HOUR),
+      };
+      assert.equal(landsAt(body, target), lands, `the fixed ${lands} code's window`);
+      const r = await call(apis[i % apis.length] as Client, '/access_codes/create', {
+        body: { device_id: slotsLock, ...body },
+      });
+      assert.equal(r.status, 200, `the fixed ${lands} code: ${r.text}`);
+      fixed.push({
+        group: `fixed ${lands}`,
+        lands,
+        capacity: 1,
+        refusal: 'offline_code_slot_full',
+        device: 'slots',
+        body,
+        status: r.status,
+        json: r.json,
+        text: r.text,
+      });
+    }
+
     const random = prng(seed);
     for (let i = plan.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
@@ -200,7 +276,7 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
     })();
     const t0 = performance.now();
     try {
-      outcomes = await Promise.all(
+      const raced = await Promise.all(
         plan.map(async (p, i) => {
           const api = apis[i % apis.length] as Client;
           const device_id = p.device === 'slots' ? slotsLock : capLock;
@@ -208,6 +284,7 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
           return { ...p, status: r.status, json: r.json, text: r.text };
         }),
       );
+      outcomes = [...fixed, ...raced];
     } finally {
       loading = false;
       await sampling;
@@ -276,10 +353,12 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
     assert.ok(outcomes.length > 0, 'the load ran');
     const [a, b] = apis as [Client, Client];
     const t0 = performance.now();
-    // To half past the hour 100 h after the first start: the capped lock's first 98 codes end, the next ones are
-    // set, in `setting` or still unset; the hourly and one-time-use codes end; the 29-day ones are set. Asked of
-    // both processes at the same moment (half each): each runs due jobs at once, and the pollers of both join in.
-    const target = base + 100 * HOUR + HOUR / 2;
+    // To half past the hour 100 h after the first start: the capped lock's codes of its first 99 hours end, those
+    // of the next 2 are set, the next one's is `setting`, the rest still unset (of those that won the race); the
+    // hourly and one-time-use codes end; the 29-day and permanent ones are set; the fixed codes are one in each
+    // state. Asked of both processes at the same moment (half each): each runs due jobs at once, and the pollers
+    // of both join in.
+    const target = base + TARGET_AFTER_BASE;
     const total = Math.round((target - Date.now()) / 1000); // a fresh sandbox: its clock is real time
     const halves = [Math.floor(total / 2), total - Math.floor(total / 2)];
     const advanced = await Promise.all(
@@ -296,15 +375,20 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
 
     const events = (await allEvents(a)).filter((e) => String(e.event_type).startsWith('access_code.'));
     const byCode = groupBy(events, (e) => e.access_code_id as string);
-    const codes = won().map((o) => o.json.access_code);
+    const winners = won();
+    const codes = winners.map((o) => o.json.access_code);
     assert.deepEqual(
       [...byCode.keys()].sort(),
       codes.map((c) => c.access_code_id).sort(),
       'events of exactly the acknowledged codes (a refused create stores nothing)',
     );
-    const tally = { removed: 0, set: 0, setting: 0, unset: 0 };
+    const tally: Record<Step, number> = { removed: 0, set: 0, setting: 0, unset: 0 };
+    /** The same, from what each accepted create was planned to be at the target. */
+    const planned: Record<Step, number> = { removed: 0, set: 0, setting: 0, unset: 0 };
     const live = new Map<string, string>();
-    for (const c of codes) {
+    for (const o of winners) {
+      const c = o.json.access_code;
+      planned[o.lands] += 1;
       const mine = byCode.get(c.access_code_id) ?? [];
       const at = (type: string) => Date.parse(mine.find((e) => e.event_type === type)?.occurred_at);
       const created = at('access_code.created');
@@ -321,21 +405,24 @@ describe('scale-out: two `latchkey serve` processes on one Postgres under one co
         `code ${c.access_code_id} (${c.starts_at} → ${c.ends_at}): each transition passed, once`,
       );
       if (setAt <= now) assert.equal(at('access_code.set_on_device'), setAt, 'set at its start');
-      if (ends !== null && ends <= now) {
+      const step = stepAt(starts, ends, now);
+      assert.equal(
+        step,
+        o.lands,
+        `code ${c.access_code_id} of ${o.group} (${c.starts_at} → ${c.ends_at}): its planned state`,
+      );
+      tally[step] += 1;
+      if (step === 'removed') {
         assert.equal(at('access_code.removed_from_device'), ends, 'removed at its end');
         assert.equal(at('access_code.deleted'), ends);
-        tally.removed += 1;
-      } else {
-        const status = now < starts - HOUR ? 'unset' : now < starts ? 'setting' : 'set';
-        live.set(c.access_code_id, status);
-        tally[status] += 1;
-      }
+      } else live.set(c.access_code_id, step);
     }
     console.log(`  lifecycle: ${JSON.stringify(tally)}`);
-    assert.ok(
-      tally.removed > 100 && tally.set > 0 && tally.setting > 0 && tally.unset > 0,
-      JSON.stringify(tally),
-    );
+    assert.deepEqual(tally, planned, 'the states are those the accepted creates were planned to land in');
+    // Guaranteed by the fixed codes, whichever creates won the race: each state is exercised.
+    const fixedCodes = winners.filter((o) => o.group.startsWith('fixed '));
+    assert.deepEqual(fixedCodes.map((o) => o.lands).sort(), [...STEPS].sort(), 'one fixed code per state');
+    for (const step of STEPS) assert.ok(tally[step] > 0, `no code ${step}: ${JSON.stringify(tally)}`);
     // Both processes list exactly the codes not yet removed, each in its status.
     for (const api of apis) {
       const listed = [...(await listCodes(api, slotsLock)), ...(await listCodes(api, capLock))];
