@@ -8,8 +8,12 @@ import type { Db } from '../store/index.ts';
 // Due-ness is decided exactly as `claimDueJobs` decides it: a pending job whose `run_at` has come on its
 // workspace's clock (real time + the workspace's `clock_offset_ms`, 0 for a job without workspace), or a
 // running job whose lease ran out. The scan is bounded: it reads at most QUEUE_SCAN_LIMIT pending jobs, the
-// earliest `run_at` first (the `jobs_due (status, run_at)` index gives that order), and as many running
-// ones. Past the limit the counts are lower bounds and `latchkey_jobs_scan_limited` is 1.
+// earliest `due` first (the most overdue on the real clock: `due` is `run_at` less the offset), along the
+// partial index `jobs_pending_due (status, due, job_id)`; and as many running ones, the earliest
+// `locked_until` first (the leases that ran out), along `jobs_leased (status, locked_until)` — the claim's own
+// indexes (migration 007), over open jobs only. Past the limit the counts are lower bounds and
+// `latchkey_jobs_scan_limited` is 1. The statuses are SQL literals: a planner matches a partial index to
+// literals, never to bound parameters.
 
 export const QUEUE_SCAN_LIMIT = 10_000;
 
@@ -48,7 +52,7 @@ export async function readQueueStats(db: Db, realNow: number, limit = QUEUE_SCAN
       select j.kind, j.run_at, coalesce(w.clock_offset_ms, 0) as offset_ms
       from jobs j left join workspaces w on w.workspace_id = j.workspace_id
       where j.status = 'pending'
-      order by j.run_at
+      order by j.due
       limit ${limit}
     ) s
     group by s.kind`.execute(db);
@@ -63,7 +67,7 @@ export async function readQueueStats(db: Db, realNow: number, limit = QUEUE_SCAN
       select j.kind, j.run_at, j.locked_until, coalesce(w.clock_offset_ms, 0) as offset_ms
       from jobs j left join workspaces w on w.workspace_id = j.workspace_id
       where j.status = 'running'
-      order by j.run_at
+      order by j.locked_until
       limit ${limit}
     ) s
     group by s.kind`.execute(db);

@@ -9,6 +9,7 @@ import * as m007 from './migrations/007_job_due_index.ts';
 import * as m008 from './migrations/008_hot_query_indexes.ts';
 import * as m009 from './migrations/009_access_code_lookups.ts';
 import * as m010 from './migrations/010_live_code_indexes.ts';
+import * as m011 from './migrations/011_jobs_index_diet.ts';
 
 // Migrations are listed here (not read from disk) so they run the same under tsx, in a bundle or in tests.
 // Unordered migrations are allowed: 006 landed before 005, and a database that ran 006 first must still start.
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '008_hot_query_indexes': m008,
   '009_access_code_lookups': m009,
   '010_live_code_indexes': m010,
+  '011_jobs_index_diet': m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

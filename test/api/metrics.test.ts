@@ -387,7 +387,7 @@ for (const dialect of testDialects()) {
         assert.equal(capped.limited, true);
         const total = [...capped.byKind.values()].reduce((n, s) => n + s.pending, 0);
         assert.equal(total, 2);
-        // The scan takes the earliest run_at first: the most overdue job is among those read.
+        // The scan takes the earliest due first: the most overdue job is among those read.
         assert.equal(capped.byKind.get('metrics_test_bound')?.oldestDueMs, 3 * MIN);
         const full = await readQueueStats(store.db, clock.now);
         assert.equal(full.limited, false);

@@ -370,9 +370,16 @@ export async function getJob(db: Db, jobId: string) {
 export const PARKED_RUN_AT = Number.MAX_SAFE_INTEGER;
 
 /**
+ * A job parked until a bridge comes back: the predicate of migration 011's partial index
+ * `jobs_parked_by_device (device_id)`, as literals (a planner matches a partial index to literals, never to
+ * bound parameters). Only parked jobs have an entry there, so an ordinary job costs that index nothing.
+ */
+const PARKED = sql<boolean>`status = 'pending' and run_at = ${sql.lit(PARKED_RUN_AT)}`;
+
+/**
  * Makes a device's parked jobs due now (`now` on the workspace clock); they then run in the order they were
  * made. Their `due` is `now` less the workspace's current offset, which is at most real time now (the offset
- * only grows), so they are due at once whatever the clock did meanwhile.
+ * only grows), so they are due at once whatever the clock did meanwhile. Reads `jobs_parked_by_device`.
  */
 export async function wakeParkedJobs(db: Db, deviceId: string, now: number): Promise<number> {
   const result = await db
@@ -382,8 +389,7 @@ export async function wakeParkedJobs(db: Db, deviceId: string, now: number): Pro
       due: sql<number>`${now} - coalesce((select w.clock_offset_ms from workspaces w where w.workspace_id = jobs.workspace_id), 0)`,
     })
     .where('device_id', '=', deviceId)
-    .where('status', '=', 'pending')
-    .where('run_at', '=', PARKED_RUN_AT)
+    .where(PARKED)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
