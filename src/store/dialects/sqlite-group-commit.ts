@@ -210,7 +210,12 @@ class GroupCommitDriver implements Driver {
       this.exec('COMMIT');
       group.settle();
     } catch (error) {
-      if (this.database.inTransaction) this.exec('ROLLBACK');
+      // A COMMIT refused (a deferred constraint, a full disk) leaves the transaction open: end it. This runs from
+      // a timer too, so nothing may escape; should ROLLBACK fail as well, SQLite has already ended the
+      // transaction or the connection is unusable, and the members learn of the COMMIT's error either way.
+      try {
+        if (this.database.inTransaction) this.exec('ROLLBACK');
+      } catch {}
       group.settle(error);
     }
   }
