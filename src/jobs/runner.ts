@@ -57,9 +57,6 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(1000 * 2 ** (attempts - 1), 3_600_000);
 }
 
-/** Where the runner's own statements go (see Store.jobsDb). */
-const jobsDb = (store: Store) => store.jobsDb ?? store.db;
-
 /** Lets the event loop run whatever is ready (API requests, timers) before the next job. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -156,7 +153,7 @@ export class JobRunner {
       const { store } = this.opts.services;
       const token = randomUUID();
       const jobs = await claimDueJobs(
-        jobsDb(store),
+        store.jobsDb,
         store.dialect,
         realNow(),
         leaseMs,
@@ -172,7 +169,7 @@ export class JobRunner {
       const offset = (workspaceId: string | null) => {
         let o = offsets.get(workspaceId);
         if (!o) {
-          o = workspaceClockOffset(jobsDb(store), workspaceId);
+          o = workspaceClockOffset(store.jobsDb, workspaceId);
           offsets.set(workspaceId, o);
         }
         return o;
@@ -197,13 +194,13 @@ export class JobRunner {
       };
       try {
         await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, jobs.length) }, worker));
-        const done = new Set(await completeJobs(jobsDb(store), succeeded, token));
+        const done = new Set(await completeJobs(store.jobsDb, succeeded, token));
         for (const id of succeeded) {
           lease.finished(id);
           if (!done.has(id)) this.lost(jobs.find((j) => j.job_id === id) as JobRecord);
         }
         // Stopping: what was claimed but not started goes back to the queue, for this or another process.
-        if (this.stopping) await releaseJobs(jobsDb(store), lease.unfinished(), token);
+        if (this.stopping) await releaseJobs(store.jobsDb, lease.unfinished(), token);
       } finally {
         lease.end();
       }
@@ -242,7 +239,7 @@ export class JobRunner {
       // Only a claim whose lease ran out (the process died or stalled mid-job) takes a job past maxAttempts:
       // a job that keeps killing its process must not loop for ever.
       const message = `gave up after ${maxAttempts} attempts: the last ${job.attempts - 1 > maxAttempts ? 'ones' : 'one'} ended without an outcome (lease ran out)`;
-      if (!(await failJob(jobsDb(store), job.job_id, message, null, { leaseToken: token }))) return lost();
+      if (!(await failJob(store.jobsDb, job.job_id, message, null, { leaseToken: token }))) return lost();
       logger.error(
         { job_id: job.job_id, kind: job.kind, attempts: job.attempts - 1 },
         'job failed: lease ran out',
@@ -251,7 +248,7 @@ export class JobRunner {
     }
     if (!handler) {
       if (
-        !(await failJob(jobsDb(store), job.job_id, `no handler for job kind ${job.kind}`, null, {
+        !(await failJob(store.jobsDb, job.job_id, `no handler for job kind ${job.kind}`, null, {
           leaseToken: token,
         }))
       )
@@ -267,7 +264,7 @@ export class JobRunner {
       const delay = retryDelayMs(job.attempts);
       const started = realNow();
       const recorded = await failJob(
-        jobsDb(store),
+        store.jobsDb,
         job.job_id,
         message,
         final ? null : started + offset + delay,
@@ -331,7 +328,7 @@ class BatchLease {
       const until = this.opts.realNow() + this.opts.leaseMs;
       try {
         const kept = new Set(
-          await renewJobLeases(jobsDb(this.opts.services.store), [...this.held], this.token, until),
+          await renewJobLeases(this.opts.services.store.jobsDb, [...this.held], this.token, until),
         );
         for (const id of this.held) if (!kept.has(id)) this.held.delete(id);
         this.until = until;

@@ -14,10 +14,9 @@ export interface Store {
   /**
    * The job runner's bookkeeping (claims, lease renewals, outcomes). On Postgres a small pool of its own: when
    * request transactions hold every connection of `db` (say, queued on a busy lock's row lock), a lease must
-   * still be renewed, or another process takes the job over while this one is running it. On SQLite, `db`;
-   * absent (a store made by hand, as some tests do), `db` too.
+   * still be renewed, or another process takes the job over while this one is running it. On SQLite, `db`.
    */
-  readonly jobsDb?: Kysely<Database>;
+  readonly jobsDb: Kysely<Database>;
   readonly dialect: Dialect;
   close(): Promise<void>;
 }

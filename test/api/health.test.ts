@@ -118,7 +118,7 @@ describe('/health against a database that accepts connections but never answers'
 
   it(`answers 503 after ${HEALTH_TIMEOUT_MS} ms, and probes once however often it is asked`, async () => {
     const db = openPostgres(`postgres://nobody@127.0.0.1:${port}/nothing`);
-    const store = { db, dialect: 'postgres' as const, close: () => db.destroy() };
+    const store = { db, jobsDb: db, dialect: 'postgres' as const, close: () => db.destroy() };
     const silent = pino({ level: 'silent' });
     const { services } = createServices(store, randomBytes(32), silent);
     const app = await buildApp({ services, logger: silent });
