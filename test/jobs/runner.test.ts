@@ -13,7 +13,7 @@ import { type JobHandler, JobRunner, type JobRunnerOptions, retryDelayMs } from 
 import { openStore, type Store } from '../../src/store/index.ts';
 import {
   claimDueJobs,
-  completeJob,
+  completeJobs,
   dueJobsQuery,
   enqueueJob,
   expiredLeasesQuery,
@@ -458,10 +458,14 @@ for (const dialect of testDialects()) {
       // The lease runs out; another process claims the job.
       const [theirs] = await claimDueJobs(store.db, store.dialect, T0 + 1_001, 1_000, 10, {}, 'token-b');
       assert.equal(theirs?.job_id, id);
-      assert.equal(await completeJob(store.db, id, 'token-a'), false, 'the old holder cannot complete it');
+      assert.deepEqual(
+        await completeJobs(store.db, [id], 'token-a'),
+        [],
+        'the old holder cannot complete it',
+      );
       assert.equal((await jobRow(store, id)).status, 'running');
       assert.equal((await jobRow(store, id)).lease_token, 'token-b');
-      assert.equal(await completeJob(store.db, id, 'token-b'), true);
+      assert.deepEqual(await completeJobs(store.db, [id], 'token-b'), [id]);
       const row = await jobRow(store, id);
       assert.equal(row.status, 'done');
       assert.equal(row.lease_token, null);
@@ -768,7 +772,7 @@ for (const dialect of testDialects()) {
         claimed.map((j) => j.job_id),
         [finished, running],
       );
-      assert.equal(await completeJob(store.db, finished, 'tok'), true);
+      assert.deepEqual(await completeJobs(store.db, [finished], 'tok'), [finished]);
 
       await advanceClock(store, ws, 2_000);
       assert.equal((await jobRow(store, later)).due, T0 + 3_000, 'pending: moved');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable } from 'kysely';
+import type { Selectable, Updateable } from 'kysely';
 import { PostgresAdapter, sql } from 'kysely';
 import type { Db, Dialect } from '../index.ts';
 import { precompiled } from '../precompiled.ts';
@@ -222,15 +222,7 @@ export async function renewJobLeases(
   leaseToken: string,
   until: number,
 ): Promise<string[]> {
-  if (jobIds.length === 0) return [];
-  const rows = await db
-    .updateTable('jobs')
-    .set({ locked_until: until })
-    .where('job_id', 'in', [...jobIds])
-    .where('lease_token', '=', leaseToken)
-    .returning('job_id')
-    .execute();
-  return rows.map((r) => r.job_id);
+  return updateHeldJobs(db, jobIds, leaseToken, { locked_until: until });
 }
 
 /** Puts jobs a claim holds but never started back in the queue, as if never claimed (a runner stopping). */
@@ -255,10 +247,20 @@ export async function releaseJobs(db: Db, jobIds: readonly string[], leaseToken:
  * missing from the answer was taken over by another process since (it will run it again).
  */
 export async function completeJobs(db: Db, jobIds: readonly string[], leaseToken: string): Promise<string[]> {
+  return updateHeldJobs(db, jobIds, leaseToken, { status: 'done', locked_until: null, lease_token: null });
+}
+
+/** Applies `changes` to those of the jobs that the claim `leaseToken` still holds; returns their ids. */
+async function updateHeldJobs(
+  db: Db,
+  jobIds: readonly string[],
+  leaseToken: string,
+  changes: Updateable<JobTable>,
+): Promise<string[]> {
   if (jobIds.length === 0) return [];
   const rows = await db
     .updateTable('jobs')
-    .set({ status: 'done', locked_until: null, lease_token: null })
+    .set(changes)
     .where('job_id', 'in', [...jobIds])
     .where('lease_token', '=', leaseToken)
     .returning('job_id')
@@ -267,23 +269,9 @@ export async function completeJobs(db: Db, jobIds: readonly string[], leaseToken
 }
 
 /**
- * Marks a job done. With `leaseToken`, only while that claim still holds it: false when another process has
- * taken it over since (it will run it again; handlers are idempotent), and nothing is written.
- */
-export async function completeJob(db: Db, jobId: string, leaseToken?: string): Promise<boolean> {
-  let query = db
-    .updateTable('jobs')
-    .set({ status: 'done', locked_until: null, lease_token: null })
-    .where('job_id', '=', jobId);
-  if (leaseToken !== undefined) query = query.where('lease_token', '=', leaseToken);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-/**
  * Puts a failed job back in the queue at `retryAt` (workspace clock; `due` is that instant on the real clock,
  * read from the workspace when not given), or marks it failed for good (`retryAt` null). With `leaseToken`,
- * only while that claim still holds it (see completeJob).
+ * only while that claim still holds it (see completeJobs).
  */
 export async function failJob(
   db: Db,

@@ -110,14 +110,11 @@ export async function claimDeliveryAttempt(
   now: number,
   inFlightUntil: number,
 ): Promise<boolean> {
-  const result = await db
-    .updateTable('webhook_deliveries')
-    .set({ attempts: attempts + 1, next_attempt_at: inFlightUntil, updated_at: now })
-    .where('delivery_id', '=', deliveryId)
-    .where('status', '=', 'pending')
-    .where('attempts', '=', attempts)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updatePendingAt(db, deliveryId, attempts, {
+    attempts: attempts + 1,
+    next_attempt_at: inFlightUntil,
+    updated_at: now,
+  });
 }
 
 /**
@@ -130,12 +127,22 @@ export async function finishDeliveryAttempt(
   attempt: number,
   changes: Updateable<WebhookDeliveryTable>,
 ): Promise<boolean> {
+  return updatePendingAt(db, deliveryId, attempt, changes);
+}
+
+/** Applies `changes` to a delivery still pending at `attempts` attempts: false, nothing written, otherwise. */
+async function updatePendingAt(
+  db: Db,
+  deliveryId: string,
+  attempts: number,
+  changes: Updateable<WebhookDeliveryTable>,
+): Promise<boolean> {
   const result = await db
     .updateTable('webhook_deliveries')
     .set(changes)
     .where('delivery_id', '=', deliveryId)
     .where('status', '=', 'pending')
-    .where('attempts', '=', attempt)
+    .where('attempts', '=', attempts)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
