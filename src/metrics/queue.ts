@@ -5,9 +5,9 @@ import type { Db } from '../store/index.ts';
 // Job-queue gauges, read from the `jobs` table when /metrics is scraped. They describe the database, not the
 // process: every process on one Postgres reports the same numbers.
 //
-// Due-ness is decided exactly as `claimDueJobs` decides it: a pending job whose `run_at` has come on its
-// workspace's clock (real time + the workspace's `clock_offset_ms`, 0 for a job without workspace), or a
-// running job whose lease ran out. The scan is bounded: it reads at most QUEUE_SCAN_LIMIT pending jobs, the
+// Due-ness is decided exactly as `claimDueJobs` decides it: a pending job whose `due` has come (`due` is its
+// `run_at` on the real clock: less its workspace's `clock_offset_ms`, kept so by advance_clock), or a running
+// job whose lease ran out. The scan is bounded: it reads at most QUEUE_SCAN_LIMIT pending jobs, the
 // earliest `due` first (the most overdue on the real clock: `due` is `run_at` less the offset), along the
 // partial index `jobs_pending_due (status, due, job_id)`; and as many running ones, the earliest
 // `locked_until` first (the leases that ran out), along `jobs_leased (status, locked_until)` — the claim's own
@@ -46,11 +46,10 @@ interface Row {
 export async function readQueueStats(db: Db, realNow: number, limit = QUEUE_SCAN_LIMIT): Promise<QueueStats> {
   const pending = await sql<Row>`
     select s.kind, count(*) as n, 0 as live,
-      sum(case when s.run_at <= ${realNow} + s.offset_ms then 1 else 0 end) as due,
-      max(case when s.run_at <= ${realNow} + s.offset_ms then ${realNow} + s.offset_ms - s.run_at end) as oldest_due_ms
+      sum(case when s.due <= ${realNow} then 1 else 0 end) as due,
+      max(case when s.due <= ${realNow} then ${realNow} - s.due end) as oldest_due_ms
     from (
-      select j.kind, j.run_at, coalesce(w.clock_offset_ms, 0) as offset_ms
-      from jobs j left join workspaces w on w.workspace_id = j.workspace_id
+      select j.kind, j.due from jobs j
       where j.status = 'pending'
       order by j.due
       limit ${limit}
@@ -60,18 +59,15 @@ export async function readQueueStats(db: Db, realNow: number, limit = QUEUE_SCAN
   const running = await sql<Row>`
     select s.kind, count(*) as n,
       sum(case when s.locked_until < ${realNow} then 0 else 1 end) as live,
-      sum(case when s.locked_until < ${realNow} and s.run_at <= ${realNow} + s.offset_ms then 1 else 0 end) as due,
-      max(case when s.locked_until < ${realNow} and s.run_at <= ${realNow} + s.offset_ms
-        then ${realNow} + s.offset_ms - s.run_at end) as oldest_due_ms
+      sum(case when s.locked_until < ${realNow} and s.due <= ${realNow} then 1 else 0 end) as due,
+      max(case when s.locked_until < ${realNow} and s.due <= ${realNow} then ${realNow} - s.due end) as oldest_due_ms
     from (
-      select j.kind, j.run_at, j.locked_until, coalesce(w.clock_offset_ms, 0) as offset_ms
-      from jobs j left join workspaces w on w.workspace_id = j.workspace_id
+      select j.kind, j.due, j.locked_until from jobs j
       where j.status = 'running'
       order by j.locked_until
       limit ${limit}
     ) s
     group by s.kind`.execute(db);
-
   const byKind = new Map<string, KindStats>();
   const entry = (kind: string) => {
     let stats = byKind.get(kind);
