@@ -8,15 +8,15 @@
 // LATCHKEY_BENCH_DATABASE_URL (default postgres://root@127.0.0.1:5432/test; skipped when unreachable),
 // BENCH_PROFILE=1 to add a Latchkey SQLite server run with --cpu-prof under the create load and print its top frames;
 // BENCH_TRACE_SQL=1 to print the statements the SQLite servers ran, by total execution time.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { topFrames } from './api/profile.ts';
+import { pinSelfToCpu1, postJson, runBench, scratchPostgresDatabase, stopChild } from './lib.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -44,12 +44,8 @@ const notes: string[] = [];
 const children = new Set<ChildProcess>();
 
 // ---------------------------------------------------------------------------------------------- pinning
-const haveTaskset = spawnSync('taskset', ['-V']).status === 0;
-let pinned = false;
-if (haveTaskset) {
-  // Every thread of this process (the load generator) on CPU 1; servers go on CPU 0.
-  pinned = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status === 0;
-}
+// Every thread of this process (the load generator) on CPU 1; servers go on CPU 0.
+const pinned = pinSelfToCpu1();
 
 function startChild(
   script: string,
@@ -94,17 +90,7 @@ function startChild(
   });
 }
 
-function stopChild(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
+const stopProc = (proc: ChildProcess) => stopChild(proc, 10_000);
 
 // ---------------------------------------------------------------------------------------------- load
 async function load(
@@ -158,16 +144,7 @@ function record(row: Row): void {
   samples.set(row.name, list);
 }
 
-async function call<T>(url: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path} → ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const call = <T>(url: string, path: string, body: unknown) => postJson<T>(url, path, API_KEY, body);
 
 // ---------------------------------------------------------------------------------------------- Latchkey
 interface LatchkeyTarget {
@@ -272,7 +249,7 @@ async function startLatchkey(
     }
   };
   const stop = async () => {
-    await stopChild(proc);
+    await stopProc(proc);
     rmSync(dataDir, { recursive: true, force: true });
     if (profileDir) printProfile(profileDir, label);
   };
@@ -293,27 +270,6 @@ function printProfile(profileDir: string, label: string): void {
   }
 }
 
-async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    notes.push(`Postgres not measured: ${PG_ADMIN_URL} unreachable (${(error as Error).message})`);
-    return null;
-  }
-  const name = `latchkey_bench_${process.pid}_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------- run
 // The machine may be shared: the targets are measured in ROUNDS interleaved rounds (each target once per round,
 // back to back) and every figure and ratio is the median over the rounds, so a burst of other load hits all of
@@ -326,7 +282,7 @@ async function main(): Promise<void> {
   );
   const ceiling = await startChild('ceiling.ts');
   const sqlite = await startLatchkey('SQLite', 'sqlite:', true);
-  const database = await postgresDatabase();
+  const database = await scratchPostgresDatabase(PG_ADMIN_URL, 'latchkey_bench', notes);
   let postgres: LatchkeyTarget | null = null;
   if (database) {
     try {
@@ -339,7 +295,7 @@ async function main(): Promise<void> {
     for (round = 0; round < ROUNDS; round++) {
       // the single-row commit rate of the same SQLite setup, in a child on the servers' core.
       const { proc, info } = await startChild('sqlite-commit.ts');
-      await stopChild(proc);
+      await stopProc(proc);
       const c = info as unknown as { rps: number; p50: number; p99: number };
       record({ name: COMMIT, rps: c.rps, p50: c.p50, p99: c.p99, non2xx: 0, errors: 0 });
       console.error(`  [${round + 1}/${ROUNDS}] ${COMMIT}: ${c.rps.toFixed(0)} commits/s`);
@@ -366,7 +322,7 @@ async function main(): Promise<void> {
             });
           },
         });
-        await stopChild(peer.proc);
+        await stopProc(peer.proc);
       } catch (error) {
         notes.push(`peer not measured in round ${round + 1}: ${(error as Error).message.slice(0, 300)}`);
       }
@@ -376,7 +332,7 @@ async function main(): Promise<void> {
     }
   } finally {
     round = ROUNDS - 1;
-    await stopChild(ceiling.proc);
+    await stopProc(ceiling.proc);
     await sqlite.stop();
     if (postgres) await postgres.stop();
     if (database) await database.drop();
@@ -479,13 +435,4 @@ function report(): void {
   for (const note of notes) console.log(`note: ${note}`);
 }
 
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-main()
-  .catch((error) => {
-    console.error(error);
-    report();
-  })
-  .finally(() => process.exit(0));
+runBench(main, report, children);

@@ -17,7 +17,7 @@
 // BENCH_DRAIN_DIALECTS (default sqlite,postgres), LATCHKEY_BENCH_DATABASE_URL (default
 // postgres://root@127.0.0.1:5432/test; a fresh database is created there and dropped after; skipped when
 // unreachable).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { pinSelfToCpu1, runBench, scratchPostgresDatabase, stopChild } from './lib.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CODES = Number(process.env.BENCH_DRAIN_CODES ?? 100_000);
@@ -61,12 +61,8 @@ const notes: string[] = [];
 const children = new Set<ChildProcess>();
 
 // ---------------------------------------------------------------------------------------------- pinning
-const haveTaskset = spawnSync('taskset', ['-V']).status === 0;
-let pinned = false;
-if (haveTaskset) {
-  // Every thread of this process (the load generator) on CPU 1; the server goes on CPU 0.
-  pinned = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status === 0;
-}
+// Every thread of this process (the load generator) on CPU 1; the server goes on CPU 0.
+const pinned = pinSelfToCpu1();
 
 /** A child script of bench/drain/; resolves at its first READY or RESULT line (with that line's JSON). */
 function startChild(
@@ -113,17 +109,7 @@ function startChild(
   });
 }
 
-function stopChild(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    proc.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
-}
+const stopProc = (proc: ChildProcess) => stopChild(proc, 30_000);
 
 function exited(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
@@ -205,26 +191,6 @@ function machineLoad(): string {
 const NO_LOAD: Load = { rps: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN, non2xx: 0, errors: 0 };
 
 // ---------------------------------------------------------------------------------------------- databases
-async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    notes.push(`Postgres not measured: ${PG_ADMIN_URL} unreachable (${(error as Error).message})`);
-    return null;
-  }
-  const name = `latchkey_drain_${process.pid}_${Date.now()}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------- one dialect
 async function measure(dialect: string): Promise<void> {
@@ -233,7 +199,7 @@ async function measure(dialect: string): Promise<void> {
   let server: ChildProcess | null = null;
   try {
     if (dialect === 'postgres') {
-      database = await postgresDatabase();
+      database = await scratchPostgresDatabase(PG_ADMIN_URL, 'latchkey_drain', notes);
       if (!database) return;
     }
     const env = {
@@ -291,7 +257,7 @@ async function measure(dialect: string): Promise<void> {
         `p50 ${during.p50} ms, p99 ${during.p99} ms`,
     );
 
-    await stopChild(server);
+    await stopProc(server);
     const stats = started.lines.find((l) => l.startsWith('STATS '));
     const loop = stats ? (JSON.parse(stats.slice(6)) as Row['loop']) : null;
     server = null;
@@ -314,7 +280,7 @@ async function measure(dialect: string): Promise<void> {
   } catch (error) {
     notes.push(`${dialect} not measured: ${(error as Error).message.slice(0, 500)}`);
   } finally {
-    if (server) await stopChild(server);
+    if (server) await stopProc(server);
     rmSync(dataDir, { recursive: true, force: true });
     if (database) await database.drop().catch(() => {});
   }
@@ -365,13 +331,4 @@ async function main(): Promise<void> {
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-main()
-  .catch((error) => {
-    console.error(error);
-    report();
-  })
-  .finally(() => process.exit(0));
+runBench(main, report, children);

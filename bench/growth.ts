@@ -25,7 +25,7 @@
 // BENCH_GROWTH_TRACE=1 (time per statement and stage, from the drivers; adds a little to every request),
 // GROWTH_SQLITE_PRAGMAS (applied to the servers' SQLite connections: an experiment's knob),
 // LATCHKEY_BENCH_DATABASE_URL (default postgres://root@127.0.0.1:5432/test; skipped when unreachable).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,7 @@ import {
   sqliteSink,
   writeCode,
 } from './growth/load.ts';
+import { pinSelfToCpu1, postJson, runBench, stopChild } from './lib.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CODES = Number(process.env.BENCH_GROWTH_CODES ?? 1_000_000);
@@ -102,9 +103,7 @@ const plans: string[] = [];
 const children = new Set<ChildProcess>();
 
 // ---------------------------------------------------------------------------------------------- pinning
-const haveTaskset = spawnSync('taskset', ['-V']).status === 0;
-let pinned = false;
-if (haveTaskset) pinned = spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]).status === 0;
+const pinned = pinSelfToCpu1();
 
 function startServer(
   env: Record<string, string>,
@@ -120,16 +119,7 @@ function startServer(
   proc.stderr?.on('data', (d) => {
     stderr += d;
   });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null) return resolve();
-      const kill = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      proc.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      proc.kill('SIGTERM');
-    });
+  const stop = () => stopChild(proc, 15_000);
   proc.on('exit', () => children.delete(proc));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 120 s: ${stderr}`)), 120_000);
@@ -146,16 +136,7 @@ function startServer(
   });
 }
 
-async function call<T>(url: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path} → ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const call = <T>(url: string, path: string, body: unknown) => postJson<T>(url, path, API_KEY, body);
 
 // ---------------------------------------------------------------------------------------------- databases
 interface Database {
@@ -774,13 +755,4 @@ async function main(): Promise<void> {
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-main()
-  .catch((error) => {
-    console.error(error);
-    report();
-  })
-  .finally(() => process.exit(0));
+runBench(main, report, children);

@@ -50,6 +50,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { checkInvariants, type Delivered, drainJobs, limitsNow } from '../test/scale/invariants.ts';
+import { postJson } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -215,16 +216,7 @@ async function startReceiver(): Promise<Receiver> {
 }
 
 // ---------------------------------------------------------------------------------------------- API
-async function call<T>(url: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path} → ${res.status} ${text.slice(0, 300)}`);
-  return JSON.parse(text) as T;
-}
+const call = <T>(url: string, path: string, body: unknown) => postJson<T>(url, path, API_KEY, body);
 
 /** Runs `f` over `items`, `width` at a time. */
 async function pool<T, R>(items: T[], width: number, f: (item: T, i: number) => Promise<R>): Promise<R[]> {
