@@ -31,8 +31,10 @@ import {
 import { lowestFreeVariance, slotOf } from '../../src/domain/access-codes/slots.ts';
 import type { AccessCodeRecord, DeviceRecord } from '../../src/domain/records.ts';
 import { toSeamAccessCode } from '../../src/domain/seam/access-code.ts';
-import { type AccessCodeEventType, accessCodeEvent, type SeamEvent } from '../../src/domain/seam/events.ts';
+import { type AccessCodeEventType, accessCodeEvent } from '../../src/domain/seam/events.ts';
 import { DAY_MS, HOUR_MS } from '../../src/domain/time.ts';
+import { accessCodeRow } from '../../src/store/repos/access-codes.ts';
+import { eventRow } from '../../src/store/repos/events.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -402,7 +404,7 @@ export function writeCode(
     step = next.step;
     at = executed;
   }
-  out.access_codes.push(codeRow(code));
+  out.access_codes.push(accessCodeRow(code));
   return code;
 }
 
@@ -416,18 +418,7 @@ function pinParams(frame: OfflineTimeFrame, variance: number): PinParams {
   };
 }
 
-// The row shapes of src/store/repos (insertAccessCode, insertActionAttempt, insertEvents, enqueueJob).
-function codeRow(c: AccessCodeRecord): Row {
-  return {
-    ...c,
-    is_offline: c.is_offline ? 1 : 0,
-    is_one_time_use: c.is_one_time_use ? 1 : 0,
-    delete_requested: c.delete_requested ? 1 : 0,
-    warnings: JSON.stringify(c.warnings),
-    errors: JSON.stringify(c.errors),
-  };
-}
-
+// The row shapes of src/store/repos (insertActionAttempt, enqueueJob); codes and events use the repos' own.
 function attemptRow(
   code: AccessCodeRecord,
   action_type: string,
@@ -445,19 +436,6 @@ function attemptRow(
     error: null,
     created_at: at,
     updated_at: at,
-  };
-}
-
-function eventRow(e: SeamEvent): Row {
-  return {
-    event_id: e.event_id,
-    workspace_id: e.workspace_id,
-    event_type: e.event_type,
-    device_id: e.device_id ?? null,
-    access_code_id: e.access_code_id ?? null,
-    occurred_at: Date.parse(e.occurred_at),
-    created_at: Date.parse(e.created_at),
-    body: JSON.stringify(e),
   };
 }
 

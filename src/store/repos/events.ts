@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import type { SeamEvent } from '../../domain/seam/events.ts';
 import type { Db } from '../index.ts';
 import { precompiled } from '../precompiled.ts';
@@ -7,18 +8,21 @@ import type { EventTable } from '../schema.ts';
 const insertRow = precompiled((db, row: EventTable) => db.insertInto('events').values(row));
 
 export async function insertEvents(db: Db, events: SeamEvent[]): Promise<void> {
-  for (const e of events) {
-    await insertRow(db, {
-      event_id: e.event_id,
-      workspace_id: e.workspace_id,
-      event_type: e.event_type,
-      device_id: e.device_id ?? null,
-      access_code_id: e.access_code_id ?? null,
-      occurred_at: Date.parse(e.occurred_at),
-      created_at: Date.parse(e.created_at),
-      body: JSON.stringify(e),
-    });
-  }
+  for (const e of events) await insertRow(db, eventRow(e));
+}
+
+/** The row an event is stored as (exported for the growth bench's loader, which writes rows in bulk). */
+export function eventRow(e: SeamEvent): Selectable<EventTable> {
+  return {
+    event_id: e.event_id,
+    workspace_id: e.workspace_id,
+    event_type: e.event_type,
+    device_id: e.device_id ?? null,
+    access_code_id: e.access_code_id ?? null,
+    occurred_at: Date.parse(e.occurred_at),
+    created_at: Date.parse(e.created_at),
+    body: JSON.stringify(e),
+  };
 }
 
 export interface EventFilters {
