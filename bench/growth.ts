@@ -40,6 +40,7 @@ import { bootstrap } from '../src/app/bootstrap.ts';
 import { createServices } from '../src/app/serve.ts';
 import type { AccessCodeRecord } from '../src/domain/records.ts';
 import { openStore } from '../src/store/index.ts';
+import { prng } from '../test/helpers/prng.ts';
 import {
   type CapturedStatement,
   explainPostgres,
@@ -57,7 +58,6 @@ import {
   type Lock,
   loadHistory,
   postgresSink,
-  prng,
   type RowSink,
   sqliteSink,
   writeCode,

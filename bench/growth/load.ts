@@ -35,6 +35,7 @@ import { type AccessCodeEventType, accessCodeEvent } from '../../src/domain/seam
 import { DAY_MS, HOUR_MS } from '../../src/domain/time.ts';
 import { accessCodeRow } from '../../src/store/repos/access-codes.ts';
 import { eventRow } from '../../src/store/repos/events.ts';
+import { prng } from '../../test/helpers/prng.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -120,18 +121,7 @@ export async function postgresSink(client: pg.Client): Promise<RowSink> {
   };
 }
 
-// ------------------------------------------------------------------------------------------------ ids, randomness
-/** A deterministic PRNG (mulberry32): the same seed gives the same locks' timelines in every stage. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ------------------------------------------------------------------------------------------------ ids
 
 let idCounter = 0;
 /**

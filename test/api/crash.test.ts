@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/store/index.ts';
 import { type TestDatabase, testDialects } from '../helpers/databases.ts';
+import { prng } from '../helpers/prng.ts';
 import { call } from '../helpers/server.ts';
 import { children, exited, killAll, serve } from '../helpers/server-process.ts';
 import { type Receiver, type SeamWebhookObject, startReceiver, verified } from './webhooks.helpers.ts';
@@ -39,18 +40,6 @@ const HOURS_PER_DEVICE = 50; // ≤ 51 slots × 3 codes stays under the 199-code
 const IN_FLIGHT = 8;
 
 type Api = { url: string; apiKey: string };
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   device_id: string;

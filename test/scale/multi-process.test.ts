@@ -16,6 +16,7 @@ import {
   verified,
 } from '../api/webhooks.helpers.ts';
 import { requirePostgres, type TestDatabase } from '../helpers/databases.ts';
+import { prng } from '../helpers/prng.ts';
 import { call } from '../helpers/server.ts';
 import { children, killAll, serve, stop } from '../helpers/server-process.ts';
 import { checkInvariants, drainJobs, groupBy, limitsNow } from './invariants.ts';
@@ -62,18 +63,6 @@ interface Outcome extends Planned {
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are read ad hoc
   json: any;
   text: string;
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
