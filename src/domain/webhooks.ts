@@ -133,13 +133,17 @@ export interface DeliveryView {
   webhook_id: string;
   event_id: string;
   status: 'pending' | 'succeeded' | 'failed';
-  attempts: number;
   next_attempt_at: number | null;
   last_status_code: number | null;
   last_error: string | null;
   created_at: number;
 }
 
+/**
+ * `attempts`: the delivery's recorded attempts, by attempt number. `attempt_count` counts attempts up to the
+ * latest with an outcome: an attempt is taken on the delivery row before its POST (so two runners never both
+ * send it) and counts here once its outcome is recorded, together with `last_status_code` and `last_error`.
+ */
 export function toDeliveryObject(
   d: DeliveryView,
   attempts: {
@@ -155,7 +159,7 @@ export function toDeliveryObject(
     webhook_id: d.webhook_id,
     event_id: d.event_id,
     status: d.status,
-    attempt_count: d.attempts,
+    attempt_count: attempts.at(-1)?.attempt_number ?? 0,
     next_attempt_at: d.next_attempt_at === null ? null : isoUtc(d.next_attempt_at),
     last_status_code: d.last_status_code,
     last_error: d.last_error,

@@ -8,7 +8,7 @@ import { ATTEMPT_IN_FLIGHT_MS, deliverWebhook } from '../../src/jobs/webhook-del
 import type { JobRecord } from '../../src/store/repos/jobs.ts';
 import { claimDeliveryAttempt } from '../../src/store/repos/webhooks.ts';
 import { asClient, createOffline, HOUR, T0, timeFrame } from '../api/access-codes.helpers.ts';
-import { createWebhook } from '../api/webhooks.helpers.ts';
+import { createWebhook, listDeliveries } from '../api/webhooks.helpers.ts';
 import { testDialects } from '../helpers/databases.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -56,14 +56,19 @@ for (const dialect of testDialects()) {
       assert.ok(front);
       const client = asClient(server, ws.api_key);
       const { port } = receiver.address() as AddressInfo;
-      await createWebhook(client, {
+      const webhook = await createWebhook(client, {
         url: `http://127.0.0.1:${port}${path}`,
         event_types: ['access_code.created'],
       });
       await createOffline(client, timeFrame(front, Date.UTC(2030, 0, 8, 12), 3 * HOUR));
       const [job] = await pendingJobs(ws.workspace.workspace_id);
       assert.ok(job, 'a delivery job');
-      return { deliveryId: (job.payload as { delivery_id: string }).delivery_id, job, ws };
+      return {
+        deliveryId: (job.payload as { delivery_id: string }).delivery_id,
+        job,
+        ws,
+        listed: () => listDeliveries(client, webhook.webhook_id),
+      };
     }
 
     async function pendingJobs(workspaceId: string): Promise<JobRecord[]> {
@@ -109,6 +114,26 @@ for (const dialect of testDialects()) {
         [deliveryId],
       );
       assert.deepEqual(await delivery(deliveryId), { status: 'succeeded', attempts: 1, recorded: [1] });
+    });
+
+    it('the API counts an attempt once its outcome is recorded, not while it is in flight', async () => {
+      let answer: () => void = () => {};
+      routes.set('/slow', { status: 503, gate: new Promise((resolve) => (answer = resolve)) });
+      const { job, listed } = await oneDelivery('/slow');
+
+      const first = deliverWebhook(job, ctx());
+      while (posts('/slow').length === 0) await new Promise((r) => setTimeout(r, 5));
+      const [inFlight] = await listed();
+      assert.equal(inFlight?.status, 'pending');
+      assert.equal(inFlight?.attempt_count, 0, 'taken, but without an outcome yet');
+      assert.equal(inFlight?.last_status_code, null);
+      assert.deepEqual(inFlight?.attempts, []);
+      answer();
+      await first;
+      const [answered] = await listed();
+      assert.equal(answered?.attempt_count, 1);
+      assert.equal(answered?.last_status_code, 503);
+      assert.equal(answered?.attempts.length, 1);
     });
 
     it('an attempt whose runner died without an outcome is taken over once its window has passed', async () => {
